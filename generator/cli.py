@@ -1,0 +1,127 @@
+"""The `bulletin` command: arguments in, messages and exit codes out.
+
+Exit codes: 0 success, 1 content errors, 2 usage errors (argparse's own).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .build import BuildOptions, build, check_sources
+from .config import load_config
+from .entry import parse_date
+from .errors import BuildFailed, format_errors, only_errors
+from .scaffold import new_entry
+
+EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return EXIT_USAGE
+    return int(args.run(args, parser))
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bulletin", description="Build an information bulletin"
+                                     " (信息 / 调研报告 / 通知 / 通报) as a static intranet site.")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    build_cmd = commands.add_parser("build", help="build the site into the output folder",
+                                    description="Build the site. The output folder is switched to"
+                                    " the new site in one step; on any error it is left as it was.")
+    _source(build_cmd)
+    build_cmd.add_argument("--output", type=Path, help="output folder (default: SOURCE/output)")
+    build_cmd.add_argument("--audience", help="publish entries up to this audience level "
+                           "(default: the configuration's default_audience, normally 'internal')")
+    build_cmd.add_argument("--drafts", action="store_true", help="include entries with draft: true")
+    build_cmd.add_argument("--now", type=_moment, help="the build's clock for publish_at, "
+                           "expire_at and pinned_until (YYYY-MM-DD or YYYY-MM-DDTHH:MM)")
+    build_cmd.add_argument("--clean", action="store_true", help="ignore what earlier builds left")
+    build_cmd.set_defaults(run=_build)
+
+    check_cmd = commands.add_parser("check", help="validate all content; exit 1 on errors",
+                                    description="Report every error and warning in the content, "
+                                    "configuration and templates without writing anything.")
+    _source(check_cmd)
+    check_cmd.set_defaults(run=_check)
+
+    new_cmd = commands.add_parser("new", help="create a new entry from a template",
+                                  description="Create content/TYPE/YEAR/SLUG.md with front matter"
+                                  " to fill in.")
+    new_cmd.add_argument("type", metavar="TYPE", help="entry type, e.g. info, report, notice")
+    new_cmd.add_argument("title", metavar="TITLE", help="the entry's title (標題)")
+    new_cmd.add_argument("--publication", help="publication key, e.g. xinxi")
+    new_cmd.add_argument("--issue", type=int, help="issue number (期) in the publication")
+    _source(new_cmd)
+    new_cmd.set_defaults(run=_new)
+    return parser
+
+
+def _source(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--source", type=Path, default=Path("."),
+                         help="folder holding bulletin.yaml and content/ (default: .)")
+
+
+def _moment(text: str) -> dt.datetime:
+    moment = parse_date(text)
+    if moment is None:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date; write YYYY-MM-DD[THH:MM]")
+    return moment
+
+
+def _build(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    def progress(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    options = BuildOptions(source=args.source, output=args.output or args.source / "output",
+                           audience=args.audience, drafts=args.drafts, now=args.now,
+                           clean=args.clean)
+    try:
+        result = build(options, progress)
+    except BuildFailed as failed:
+        print(format_errors(failed.errors), file=sys.stderr)
+        count = len(only_errors(failed.errors))
+        print(f"build failed: {count} error{'s' * (count != 1)}; {options.output} was not "
+              "changed", file=sys.stderr)
+        return EXIT_CONTENT
+    if result.warnings:
+        print(format_errors(result.warnings), file=sys.stderr)
+    w = result.written
+    print(f"built {result.entries} entries, {result.pages} pages in {result.seconds:.2f} s "
+          f"({w.written} written, {w.copied} copied, {w.kept} unchanged, {w.removed} removed)"
+          f" -> {options.output}")
+    return EXIT_OK
+
+
+def _check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    _, loaded, problems = check_sources(args.source)
+    if problems:
+        print(format_errors(problems))
+    errors = len(only_errors(problems))
+    warnings = len(problems) - errors
+    entries = len(loaded.entries) if loaded else 0
+    print(f"checked {entries} entries: {errors} error{'s' * (errors != 1)}, "
+          f"{warnings} warning{'s' * (warnings != 1)}")
+    return EXIT_CONTENT if errors else EXIT_OK
+
+
+def _new(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    config, errors = load_config(args.source)
+    if config is None:
+        print(format_errors(errors), file=sys.stderr)
+        return EXIT_CONTENT
+    try:
+        path = new_entry(args.source, config, args.type, args.title, args.publication, args.issue,
+                         dt.date.today())
+    except ValueError as problem:
+        parser.error(str(problem))  # exits 2
+    print(path)
+    return EXIT_OK

@@ -1,0 +1,280 @@
+"""What an entry is, and the strict schema of its front matter.
+
+`Entry` is typed, not a metadata dict: each key of PRODUCT.md is a field, an
+unknown key is an error unless bulletin.yaml declares it, and every error
+names the line of the key at fault.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import posixpath
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from .config import Config
+from .errors import SourceError
+from .frontmatter import YamlDoc
+from .slugs import slugify
+
+KEYS = ("title", "date", "type", "publication", "issue", "source", "authors", "tags", "summary",
+        "audience", "urgency", "pinned_until", "draft", "publish_at", "expire_at", "attachments",
+        "slug")
+SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
+_DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M",
+                 "%Y-%m-%dT%H:%M:%S", "%Y/%m/%d")
+
+
+@dataclass(frozen=True)
+class IssueRef:
+    """Where an entry stands: issue `number` (of `year` when numbering is yearly), place `item`."""
+
+    number: int
+    year: int
+    item: int | None = None
+
+
+@dataclass(frozen=True)
+class Attachment:
+    source: str  # path relative to the site folder, e.g. content/notice/2026/附件1.xlsx
+    name: str  # file name as published
+    title: str
+    size: int
+
+
+@dataclass(frozen=True)
+class Entry:
+    path: str  # relative to the site folder, POSIX separators
+    title: str
+    date: dt.datetime
+    type: str
+    slug: str
+    audience: str
+    publication: str | None = None
+    issue: IssueRef | None = None
+    source: str | None = None
+    authors: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    summary: str = ""
+    urgency: str | None = None
+    pinned_until: dt.datetime | None = None
+    draft: bool = False
+    publish_at: dt.datetime | None = None
+    expire_at: dt.datetime | None = None
+    attachments: tuple[Attachment, ...] = ()  # listed on the page, with size and type
+    assets: tuple[Attachment, ...] = ()  # files the body links to, published beside it
+    extra: tuple[tuple[str, Any], ...] = ()
+    body_line: int = 1
+    html: str = ""  # rendered body; links to other entries are placeholders (markdown.py)
+    text: str = ""  # plain text of the body, for excerpts and search
+    links: tuple[tuple[str, int], ...] = ()  # (linked .md path, file line)
+    lines: tuple[tuple[str, int], ...] = field(default=(), compare=False, repr=False)
+    digest: str = ""  # of the source bytes and attachments: changes whenever the entry does
+
+    @property
+    def url(self) -> str:
+        """Path of the entry's page below the site root."""
+        return f"{self.type}/{self.slug}/"
+
+    def line(self, key: str) -> int:
+        return dict(self.lines).get(key, 1)
+
+
+def parse_date(value: Any) -> dt.datetime | None:
+    """A YAML date, datetime, or quoted ISO text; None when it is none of these."""
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone().replace(tzinfo=None)
+        return value
+    if isinstance(value, dt.date):
+        return dt.datetime(value.year, value.month, value.day)
+    if isinstance(value, str):
+        text = value.strip()
+        for fmt in _DATE_FORMATS:
+            try:
+                return dt.datetime.strptime(text, fmt)
+            except ValueError:
+                continue
+        try:
+            return parse_date(dt.datetime.fromisoformat(text))
+        except ValueError:
+            return None
+    return None
+
+
+class FieldReader:
+    """Validates one front-matter mapping against the schema, collecting errors."""
+
+    def __init__(self, doc: YamlDoc, path: str, config: Config):
+        self.doc, self.path, self.config = doc, path, config
+        self.data: dict[str, Any] = doc.data
+        self.errors: list[SourceError] = []
+
+    def fail(self, key: str, message: str, hint: str) -> None:
+        self.errors.append(SourceError(self.path, self.doc.line(key), message, hint))
+
+    def text(self, key: str, *, required: bool = False) -> str | None:
+        value = self.data.get(key)
+        if value is None:
+            if required:
+                self.fail(key, f"missing required key '{key}'", f"add '{key}: …' to the front matter")
+            return None
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            self.fail(key, f"'{key}' must be a text, not {_kind(value)}", f"write '{key}: …' on one line")
+            return None
+        text = str(value).strip()
+        if required and not text:
+            self.fail(key, f"'{key}' is empty", f"write a value after '{key}:'")
+            return None
+        return text
+
+    def texts(self, key: str) -> tuple[str, ...]:
+        value = self.data.get(key)
+        if value is None:
+            return ()
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(
+                isinstance(v, str | int) and not isinstance(v, bool) and str(v).strip() for v in value):
+            self.fail(key, f"'{key}' must be a list of texts", f"write '{key}: [甲, 乙]'")
+            return ()
+        return tuple(dict.fromkeys(str(v).strip() for v in value))
+
+    def date(self, key: str, *, required: bool = False) -> dt.datetime | None:
+        value = self.data.get(key)
+        if value is None:
+            if required:
+                self.fail(key, f"missing required key '{key}'", f"add '{key}: 2026-11-27'")
+            return None
+        parsed = parse_date(value)
+        if parsed is None:
+            self.fail(key, f"{key} \"{value}\" is not a valid date",
+                      "write YYYY-MM-DD, or YYYY-MM-DD HH:MM for a time")
+        return parsed
+
+    def choice(self, key: str, allowed: dict[str, str] | tuple[str, ...], what: str,
+               default: str | None = None) -> str | None:
+        value = self.text(key)
+        if value is None:
+            return default
+        if value not in allowed:
+            self.fail(key, f"unknown {what} '{value}'",
+                      f"use one of: {', '.join(allowed)} (or declare it in bulletin.yaml)")
+            return default
+        return value
+
+    def flag(self, key: str) -> bool:
+        value = self.data.get(key, False)
+        if not isinstance(value, bool):
+            self.fail(key, f"'{key}' must be true or false, not {value!r}", f"write '{key}: true'")
+            return False
+        return value
+
+
+def validate(doc: YamlDoc, path: str, config: Config) -> tuple[dict[str, Any], list[SourceError]]:
+    """Front matter -> the keyword arguments of `Entry` (without body fields)."""
+    reader = FieldReader(doc, path, config)
+    if not isinstance(doc.data, dict):
+        return {}, [SourceError(path, doc.first_line, "the front matter must be a mapping of keys",
+                                "write one 'key: value' per line between the --- fences")]
+    for key in doc.data:
+        if key not in KEYS and key not in config.extra_keys:
+            reader.fail(str(key), f"unknown key '{key}'",
+                        _suggest(str(key)) + " or declare it under extra_keys in bulletin.yaml")
+    title = reader.text("title", required=True)
+    date = reader.date("date", required=True)
+    entry_type = _type_of(reader, path, config)
+    fields: dict[str, Any] = {
+        "title": title,
+        "date": date,
+        "type": entry_type,
+        "audience": reader.choice("audience", config.audiences, "audience", config.default_audience),
+        "source": reader.text("source"),
+        "authors": reader.texts("authors"),
+        "tags": reader.texts("tags"),
+        "summary": reader.text("summary") or "",
+        "urgency": reader.choice("urgency", config.urgencies, "urgency"),
+        "pinned_until": reader.date("pinned_until"),
+        "draft": reader.flag("draft"),
+        "publish_at": reader.date("publish_at"),
+        "expire_at": reader.date("expire_at"),
+        "slug": _slug(reader, path),
+        "extra": tuple((k, doc.data[k]) for k in config.extra_keys if k in doc.data),
+        "lines": tuple((k[0], line) for k, line in doc.lines.items() if len(k) == 1),
+    }
+    if config.sources is not None and fields["source"] and fields["source"] not in config.sources:
+        reader.fail("source", f"unknown source unit '{fields['source']}'",
+                    "use a unit listed under sources in bulletin.yaml, or add it there")
+    fields["publication"], fields["issue"] = _issue(reader, config, date)
+    return fields, reader.errors
+
+
+def _type_of(reader: FieldReader, path: str, config: Config) -> str | None:
+    # An entry filed under content/<type>/ may leave out `type`.
+    folder = path.split("/")[1] if path.count("/") >= 2 else ""
+    default = folder if folder in config.types else None
+    entry_type = reader.choice("type", config.types, "type", default)
+    if entry_type is None and "type" not in reader.data:
+        reader.fail("type", "missing required key 'type'",
+                    f"add 'type: …' with one of: {', '.join(config.types)}")
+    return entry_type
+
+
+def _slug(reader: FieldReader, path: str) -> str:
+    given = reader.text("slug")
+    if given is None:
+        stem = posixpath.splitext(posixpath.basename(path))[0]
+        return slugify(stem) or "entry"
+    if not SLUG_PATTERN.match(given):
+        reader.fail("slug", f"slug '{given}' is not a plain URL name",
+                    "use lower-case ASCII letters, digits, '-' and '_' only (no '/', no '..')")
+        return slugify(given) or "entry"
+    return given
+
+
+def _issue(reader: FieldReader, config: Config,
+           date: dt.datetime | None) -> tuple[str | None, IssueRef | None]:
+    publication = reader.choice("publication", {k: p.name for k, p in config.publications.items()},
+                                "publication")
+    value = reader.data.get("issue")
+    if value is None:
+        if publication is not None:
+            reader.fail("publication", "'publication' is given without 'issue'",
+                        "add 'issue: N' (the 期 number) or remove 'publication'")
+        return None, None
+    if "publication" not in reader.data:
+        reader.fail("issue", "'issue' is given without 'publication'",
+                    f"add 'publication: …' with one of: {', '.join(config.publications)}")
+        return None, None
+    number = year = item = None
+    if isinstance(value, dict):
+        unknown = set(value) - {"number", "year", "item"}
+        if unknown:
+            reader.fail("issue", f"unknown issue setting '{sorted(unknown)[0]}'",
+                        "write 'issue: {number: 12, year: 2026, item: 1}'")
+        number, year, item = value.get("number"), value.get("year"), value.get("item")
+    else:
+        number = value
+    if isinstance(number, str) and number.strip().isdigit():
+        number = int(number)
+    ok = all(v is None or (isinstance(v, int) and not isinstance(v, bool) and v > 0)
+             for v in (number, year, item))
+    if not ok or number is None:
+        reader.fail("issue", f"issue {value!r} is not an issue number",
+                    "write 'issue: 12', or 'issue: {number: 12, year: 2026, item: 1}'")
+        return publication, None
+    if publication is None or date is None:
+        return publication, None
+    if config.publications[publication].numbering == "running":
+        year = 0
+    return publication, IssueRef(number, year or date.year, item)
+
+
+def _suggest(key: str) -> str:
+    close = [k for k in KEYS if k.startswith(key[:3]) or key.startswith(k[:3])]
+    return f"did you mean '{close[0]}'?" if close else f"the known keys are {', '.join(KEYS)};"
+
+
+def _kind(value: Any) -> str:
+    return {list: "a list", dict: "a mapping", bool: "true/false"}.get(type(value), type(value).__name__)

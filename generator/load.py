@@ -1,0 +1,231 @@
+"""content/ into validated entries and issue files, with every error found.
+
+Nothing here knows about audiences or URLs of other entries: that is the
+model's job. A file that cannot be read or validated yields errors and no
+entry; it is never dropped silently.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import posixpath
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .config import Config
+from .entry import Attachment, Entry, validate
+from .errors import SourceError
+from .frontmatter import read_yaml, split
+from .issuefile import IssueInfo, validate_issue
+from .markdown import Converter
+
+CONTENT = "content"
+MAX_ENTRY_BYTES = 2 * 1024 * 1024
+ENTRY_SUFFIX = ".md"
+ISSUE_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(frozen=True)
+class Loaded:
+    entries: tuple[Entry, ...]
+    issues: tuple[IssueInfo, ...]
+    errors: tuple[SourceError, ...]
+    paths: frozenset[str]  # every entry file found, loaded or not: link targets
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    rel: str  # site-relative POSIX path, e.g. content/info/2026/a.md
+    stat_key: tuple[int, int, int]  # size, mtime, inode: cheap change detection for caches
+
+
+def load(source: Path, config: Config, backlink_title: str = "{}") -> Loaded:
+    """`backlink_title`: the footnote back-link's tooltip in the UI language ({} = number)."""
+    files, errors = scan(source)
+    converter = Converter(config.allow_html, backlink_title)
+    entries: list[Entry] = []
+    issues: list[IssueInfo] = []
+    for file in files:
+        entry, issue, problems = load_file(source, file.rel, config, converter)
+        errors.extend(problems)
+        if entry is not None:
+            entries.append(entry)
+        if issue is not None:
+            issues.append(issue)
+    return Loaded(tuple(entries), tuple(issues), tuple(errors),
+                  frozenset(f.rel for f in files if f.rel.endswith(ENTRY_SUFFIX)))
+
+
+def scan(source: Path) -> tuple[list[SourceFile], list[SourceError]]:
+    """The entry and issue files under content/, in a stable order."""
+    root = source / CONTENT
+    if not root.is_dir():
+        return [], [SourceError(CONTENT, 1, f"no content folder at {root}",
+                                "run bulletin in the folder that holds bulletin.yaml and content/,"
+                                " or pass --source")]
+    files: list[SourceFile] = []
+    errors: list[SourceError] = []
+    for rel, path in _walk(root, source, errors):
+        if rel.endswith(ENTRY_SUFFIX) or rel.endswith(ISSUE_SUFFIXES):
+            st = path.stat()
+            files.append(SourceFile(rel, (st.st_size, st.st_mtime_ns, st.st_ino)))
+    return sorted(files, key=lambda f: f.rel), errors
+
+
+def _walk(root: Path, source: Path, errors: list[SourceError]) -> Iterator[tuple[str, Path]]:
+    real_root = root.resolve()
+    for folder, dirs, names in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if not _ignored(d))
+        for name in [*dirs, *names]:
+            path = Path(folder) / name
+            rel = path.relative_to(source).as_posix()
+            if path.is_symlink():
+                target = path.resolve()
+                if not target.is_relative_to(real_root):
+                    errors.append(SourceError(rel, 1, f"symbolic link to {target}, outside content/",
+                                              "copy the file into content/ instead of linking to it"))
+                    continue
+                if target.is_dir():
+                    errors.append(SourceError(rel, 1, "symbolic link to a folder",
+                                              "move the folder here; linked folders are not followed"))
+                    continue
+        for name in sorted(names):
+            path = Path(folder) / name
+            if _ignored(name) or (path.is_symlink() and not path.resolve().is_relative_to(real_root)):
+                continue
+            yield path.relative_to(source).as_posix(), path
+
+
+def _ignored(name: str) -> bool:
+    # Editors' swap and backup files, and hidden files, are not content.
+    return name.startswith((".", "#", "~")) or name.endswith(("~", ".swp", ".tmp"))
+
+
+def load_file(source: Path, rel: str, config: Config, converter: Converter
+              ) -> tuple[Entry | None, IssueInfo | None, list[SourceError]]:
+    text, digest, errors = read_text(source / rel, rel)
+    if text is None:
+        return None, None, errors
+    if rel.endswith(ISSUE_SUFFIXES):
+        doc, errors = read_yaml(text.removeprefix("\ufeff"), rel)
+        if doc is None:
+            return None, None, errors
+        issue, errors = validate_issue(doc, rel, config)
+        return None, (issue and IssueInfo(**{**issue.__dict__, "digest": digest})), errors
+    entry, errors = parse_entry(source, rel, text, digest, config, converter)
+    return entry, None, errors
+
+
+def read_text(path: Path, rel: str) -> tuple[str | None, str, list[SourceError]]:
+    data = path.read_bytes()
+    digest = hashlib.sha256(rel.encode() + b"\0" + data).hexdigest()
+    if len(data) > MAX_ENTRY_BYTES:
+        return None, digest, [SourceError(
+            rel, 1, f"the file is {len(data) / 1048576:.1f} MB; an entry may be at most "
+                    f"{MAX_ENTRY_BYTES // 1048576} MB",
+            "split it into several entries, or attach the document as a file")]
+    if b"\0" in data:
+        return None, digest, [SourceError(rel, data.count(b"\n", 0, data.index(b"\0")) + 1,
+                                          "this is a binary file, not Markdown text",
+                                          "save the entry as UTF-8 text, or give a document a "
+                                          "suffix other than .md and list it under attachments")]
+    try:
+        return data.decode("utf-8"), digest, []
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        return None, digest, [SourceError(rel, line, f"the file is not UTF-8 text ({exc.reason}"
+                                                     f" at byte {exc.start})",
+                                          "save it as UTF-8 (GBK/GB18030 files must be converted)")]
+
+
+def parse_entry(source: Path, rel: str, text: str, digest: str, config: Config,
+                converter: Converter) -> tuple[Entry | None, list[SourceError]]:
+    parts, errors = split(text, rel)
+    if parts is None:
+        return None, errors
+    doc, errors = read_yaml(parts.yaml_text, rel, parts.yaml_line)
+    if doc is None:
+        return None, errors
+    fields, errors = validate(doc, rel, config)
+    if not doc.data or not isinstance(doc.data, dict):
+        return None, errors
+    attachments = _attachments(source, rel, doc.data.get("attachments"), doc.line("attachments"),
+                               errors)
+    body = converter.convert(parts.body, rel, parts.body_line)
+    for target, line in body.outside:
+        errors.append(SourceError(rel, line, f"the link '{target}' points outside content/",
+                                  "link only to entries and files inside content/"))
+    assets = []
+    for target, line in body.assets:
+        asset = _file(source, target)
+        if asset is None:
+            errors.append(SourceError(rel, line, f"the link points to a missing file '{target}'",
+                                      "correct the path (relative to this entry) or add the file"))
+        else:
+            assets.append(Attachment(target, posixpath.basename(target), "", asset))
+    _check_names(rel, attachments, assets, doc.line("attachments"), errors)
+    if errors:
+        return None, errors
+    stamp = "".join(f"{a.source}:{a.size}:{_mtime(source, a.source)};" for a in
+                    (*attachments, *assets))
+    return Entry(path=rel, **fields, body_line=parts.body_line, html=body.html, text=body.text,
+                 links=body.links, attachments=tuple(attachments),
+                 assets=tuple(dict.fromkeys(assets)),
+                 digest=hashlib.sha256(f"{digest}{stamp}".encode()).hexdigest()), []
+
+
+def _attachments(source: Path, rel: str, value: Any, line: int,
+                 errors: list[SourceError]) -> list[Attachment]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        value = [value]
+    result = []
+    for item in value:
+        path, title = (item, None) if isinstance(item, str) else (
+            (item.get("path"), item.get("title")) if isinstance(item, dict) else (None, None))
+        if not isinstance(path, str) or not path.strip() or (
+                title is not None and not isinstance(title, str)):
+            errors.append(SourceError(rel, line, f"attachment {item!r} is not a file path",
+                                      "write '- 附件1.docx' or '- {path: 附件1.docx, title: 名單}'"))
+            continue
+        target = posixpath.normpath(posixpath.join(posixpath.dirname(rel), path.strip()))
+        if not target.startswith(f"{CONTENT}/") or posixpath.isabs(path):
+            errors.append(SourceError(rel, line, f"attachment '{path}' points outside content/",
+                                      "put the file in content/, next to the entry"))
+            continue
+        size = _file(source, target)
+        if size is None:
+            errors.append(SourceError(rel, line, f"attachment '{path}' does not exist ({target})",
+                                      "correct the path (relative to this entry) or add the file"))
+            continue
+        name = posixpath.basename(target)
+        result.append(Attachment(target, name, (title or "").strip() or name, size))
+    return result
+
+
+def _check_names(rel: str, attachments: list[Attachment], assets: list[Attachment], line: int,
+                 errors: list[SourceError]) -> None:
+    by_name: dict[str, str] = {}
+    for item in (*attachments, *assets):
+        if by_name.setdefault(item.name, item.source) != item.source:
+            errors.append(SourceError(rel, line, f"two different files are named '{item.name}'",
+                                      "rename one: files are published side by side"))
+
+
+def _file(source: Path, target: str) -> int | None:
+    """Size of a regular file inside content/, or None."""
+    path = source / target
+    try:
+        if not path.resolve().is_relative_to((source / CONTENT).resolve()) or not path.is_file():
+            return None
+        return path.stat().st_size
+    except OSError:
+        return None
+
+
+def _mtime(source: Path, target: str) -> int:
+    return (source / target).stat().st_mtime_ns

@@ -1,0 +1,132 @@
+"""Entry bodies from Markdown to HTML, with the bulletin's own extensions.
+
+Links between entries are written as relative paths to the `.md` file. The
+converter cannot know the target's URL (it may be unpublished for this
+audience), so it writes a placeholder `bulletin-link:<path>` that the render
+stage resolves; the link itself is checked against every loaded entry.
+Other relative links (images, files) are published next to the entry.
+
+`markdown.Markdown` is stateful and not thread safe (python-markdown#812):
+one `Converter` per worker, reset per entry (#305).
+"""
+
+from __future__ import annotations
+
+import html
+import posixpath
+import re
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
+
+import markdown
+import nh3
+from markdown.extensions import Extension
+from markdown.extensions.toc import slugify_unicode
+from markdown.treeprocessors import Treeprocessor
+
+LINK_SCHEME = "bulletin-link:"
+ASSET_SCHEME = "bulletin-asset:"
+_TAGS = re.compile(r"<[^>]+>")
+_BLOCK_END = re.compile(r"</(p|li|h[1-6]|tr|td|th|dt|dd|blockquote|pre|div)>|<br\s*/?>")
+_SPACES = re.compile(r"[ \t\r\f\v]+")
+_EXTRA_NEWLINES = re.compile(r"\n\s*\n+")
+# What an allowed raw-HTML body may keep: formatting, never script or handlers.
+_ALLOWED_TAGS = {"a", "abbr", "b", "blockquote", "br", "caption", "code", "col", "colgroup",
+                 "dd", "del", "details", "div", "dl", "dt", "em", "figcaption", "figure", "h1",
+                 "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li", "mark", "ol",
+                 "p", "pre", "q", "s", "small", "span", "strong", "sub", "summary", "sup",
+                 "table", "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul"}
+_ALLOWED_ATTRIBUTES = {"*": {"id", "class", "title", "lang", "dir"},
+                       "a": {"href"}, "img": {"src", "alt", "width", "height"},
+                       "td": {"colspan", "rowspan", "align"}, "th": {"colspan", "rowspan", "align"},
+                       "col": {"span"}, "ol": {"start"}}
+
+
+@dataclass(frozen=True)
+class Body:
+    html: str
+    text: str
+    links: tuple[tuple[str, int], ...]  # target .md path below the site folder, file line
+    assets: tuple[tuple[str, int], ...]  # other linked files below the site folder, file line
+    outside: tuple[tuple[str, int], ...]  # relative links that leave the site folder
+
+
+class _RelativeLinks(Treeprocessor):
+    """Turns relative hrefs and srcs into placeholders and records their targets."""
+
+    def __init__(self, md: markdown.Markdown):
+        super().__init__(md)
+        self.folder = ""
+        self.found: list[tuple[str, str, str]] = []  # (kind, target, raw text as written)
+
+    def run(self, root):  # type: ignore[no-untyped-def]
+        for element in root.iter():
+            attribute = {"a": "href", "img": "src"}.get(element.tag)
+            raw = element.get(attribute) if attribute else None
+            if not raw:
+                continue
+            parts = urlsplit(raw)
+            if parts.scheme or parts.netloc or raw.startswith(("/", "#")):
+                continue
+            target = posixpath.normpath(posixpath.join(self.folder, unquote(parts.path)))
+            if target == ".." or target.startswith("../") or not target.startswith("content/"):
+                self.found.append(("outside", target, raw))
+                continue
+            fragment = f"#{parts.fragment}" if parts.fragment else ""
+            if target.endswith(".md"):
+                element.set(attribute, f"{LINK_SCHEME}{target}{fragment}")
+                self.found.append(("link", target, raw))
+            else:
+                element.set(attribute, f"{ASSET_SCHEME}{target}{fragment}")
+                self.found.append(("asset", target, raw))
+
+
+class _BulletinExtension(Extension):
+    def extendMarkdown(self, md: markdown.Markdown) -> None:
+        md.treeprocessors.register(_RelativeLinks(md), "bulletin_links", 1)
+
+
+class Converter:
+    def __init__(self, allow_html: bool, backlink_title: str = "{}"):
+        self.allow_html = allow_html
+        self.md = markdown.Markdown(
+            extensions=["tables", "footnotes", "def_list", "fenced_code", "sane_lists",
+                        "attr_list", "toc", _BulletinExtension()],
+            extension_configs={"toc": {"slugify": slugify_unicode},
+                               "footnotes": {"BACKLINK_TITLE": backlink_title}},
+            output_format="html",
+        )
+        if not allow_html:
+            # Raw HTML is shown as text: deregistering these makes Markdown escape it.
+            self.md.preprocessors.deregister("html_block")
+            self.md.inlinePatterns.deregister("html")
+        self.links: _RelativeLinks = self.md.treeprocessors["bulletin_links"]
+
+    def convert(self, source: str, path: str, body_line: int) -> Body:
+        self.md.reset()
+        self.links.folder = posixpath.dirname(path)
+        self.links.found = []
+        out = self.md.convert(source)
+        if self.allow_html:
+            out = nh3.clean(out, tags=_ALLOWED_TAGS, attributes=_ALLOWED_ATTRIBUTES,
+                            url_schemes={"http", "https", "mailto", "bulletin-link",
+                                         "bulletin-asset"}, link_rel=None)
+        found: dict[str, list[tuple[str, int]]] = {"link": [], "asset": [], "outside": []}
+        for kind, target, raw in self.links.found:
+            found[kind].append((target, body_line + _line_of(source, raw)))
+        return Body(out, plain_text(out), tuple(found["link"]), tuple(found["asset"]),
+                    tuple(found["outside"]))
+
+
+def plain_text(fragment: str) -> str:
+    """Readable text of an HTML fragment: one line per block, entities decoded."""
+    text = _BLOCK_END.sub("\n", fragment)
+    text = html.unescape(_TAGS.sub("", text))
+    text = _SPACES.sub(" ", text)
+    return _EXTRA_NEWLINES.sub("\n", text).strip()
+
+
+def _line_of(source: str, raw: str) -> int:
+    """0-based line of a link target in the body: Markdown keeps no positions (#677)."""
+    index = source.find(raw)
+    return source.count("\n", 0, index) if index >= 0 else 0

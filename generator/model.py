@@ -1,0 +1,297 @@
+"""The site: what is published for one audience at one moment, and how it hangs together.
+
+`check` looks at every loaded entry (drafts and embargoed ones included) for
+collisions and broken links. `build_site` first decides which entries are
+published and then builds everything else *only* from those, so an excluded
+entry cannot reach a list, a count, a feed or the search index by any path.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import itertools
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from .config import Config, Publication
+from .entry import Entry
+from .errors import SourceError
+from .issuefile import IssueInfo
+from .load import Loaded
+from .slugs import unique_slugs
+
+RELATED = 5
+HOME_LATEST = 6
+
+
+@dataclass(frozen=True)
+class Issue:
+    publication: Publication
+    year: int  # 0 for running numbering
+    number: int
+    items: tuple[Entry, ...]
+    info: IssueInfo | None
+
+    @property
+    def url(self) -> str:
+        if self.year:
+            return f"{self.publication.key}/{self.year}/{self.number}/"
+        return f"{self.publication.key}/{self.number}/"
+
+    @property
+    def date(self) -> dt.datetime:
+        if self.info and self.info.date:
+            return self.info.date
+        return max(item.date for item in self.items)
+
+    @property
+    def sort_key(self) -> tuple[int, int]:
+        return (self.year, self.number)
+
+
+@dataclass(frozen=True)
+class Collection:
+    """Entries that share a type, source unit, tag, year or month: one paginated list."""
+
+    kind: str  # type | source | tag | year | month
+    key: str
+    name: str
+    url: str
+    entries: tuple[Entry, ...]
+
+
+@dataclass(frozen=True)
+class PublicationView:
+    publication: Publication
+    issues: tuple[Issue, ...]  # newest first
+
+    @property
+    def url(self) -> str:
+        return f"{self.publication.key}/"
+
+    @property
+    def years(self) -> list[tuple[int, list[Issue]]]:
+        by_year: dict[int, list[Issue]] = defaultdict(list)
+        for issue in self.issues:
+            by_year[issue.date.year if not issue.year else issue.year].append(issue)
+        return sorted(by_year.items(), reverse=True)
+
+
+@dataclass(frozen=True)
+class Site:
+    config: Config
+    audience: str
+    now: dt.datetime
+    drafts: bool
+    entries: tuple[Entry, ...]  # published, newest first
+    publications: tuple[PublicationView, ...]
+    issue_of: dict[str, Issue] = field(repr=False)
+    types: tuple[Collection, ...] = ()
+    sources: tuple[Collection, ...] = ()
+    tags: tuple[Collection, ...] = ()
+    years: tuple[Collection, ...] = ()
+    months: tuple[Collection, ...] = ()
+    neighbours: dict[str, tuple[Entry | None, Entry | None]] = field(default_factory=dict, repr=False)
+    related: dict[str, tuple[Entry, ...]] = field(default_factory=dict, repr=False)
+    by_path: dict[str, Entry] = field(default_factory=dict, repr=False)
+
+    def source_url(self, name: str) -> str | None:
+        return next((c.url for c in self.sources if c.key == name), None)
+
+    def tag_url(self, name: str) -> str | None:
+        return next((c.url for c in self.tags if c.key == name), None)
+
+    @property
+    def pinned(self) -> list[Entry]:
+        return [e for e in self.entries if e.pinned_until and e.pinned_until >= self.now]
+
+    @property
+    def urgent(self) -> list[Entry]:
+        return [e for e in self.entries if e.urgency][:HOME_LATEST]
+
+    def latest(self, type_key: str) -> list[Entry]:
+        return [e for e in self.entries if e.type == type_key][:HOME_LATEST]
+
+
+def is_published(entry: Entry, config: Config, audience: str, now: dt.datetime,
+                 drafts: bool) -> bool:
+    return (config.audience_rank(entry.audience) <= config.audience_rank(audience)
+            and (drafts or not entry.draft)
+            and (entry.publish_at is None or entry.publish_at <= now)
+            and (entry.expire_at is None or entry.expire_at > now))
+
+
+def check(loaded: Loaded, config: Config) -> list[SourceError]:
+    """Problems between files: collisions, broken links, numbering gaps (warnings)."""
+    errors: list[SourceError] = []
+    by_url: dict[str, Entry] = {}
+    for entry in loaded.entries:
+        first = by_url.setdefault(entry.url, entry)
+        if first is not entry:
+            errors.append(SourceError(entry.path, entry.line("slug") if entry.line("slug") > 1
+                                      else entry.line("title"),
+                                      f"the slug '{entry.slug}' is already used by {first.path}",
+                                      "give one of them a different 'slug:' (or rename the file)"))
+    places: dict[tuple[str, int, int, int], Entry] = {}
+    for entry in loaded.entries:
+        if entry.issue is None or entry.issue.item is None or entry.publication is None:
+            continue
+        place = (entry.publication, entry.issue.year, entry.issue.number, entry.issue.item)
+        first = places.setdefault(place, entry)
+        if first is not entry:
+            errors.append(SourceError(entry.path, entry.line("issue"),
+                                      f"item {entry.issue.item} of this issue is already taken by "
+                                      f"{first.path}", "give one of them another 'item' number"))
+    for entry in loaded.entries:
+        for target, line in entry.links:
+            if target not in loaded.paths:
+                errors.append(SourceError(entry.path, line, f"the link points to a missing entry "
+                                          f"'{target}'", "correct the path (relative to this "
+                                          "entry's file) or remove the link"))
+    errors.extend(_issue_file_problems(loaded, config))
+    return errors
+
+
+def _issue_file_problems(loaded: Loaded, config: Config) -> list[SourceError]:
+    problems: list[SourceError] = []
+    seen: dict[tuple[str, int, int], IssueInfo] = {}
+    for info in loaded.issues:
+        first = seen.setdefault(info.key, info)
+        if first is not info:
+            problems.append(SourceError(info.path, 1, f"this issue is already described by "
+                                        f"{first.path}", "merge the two issue files into one"))
+    numbers: dict[tuple[str, int], dict[int, str]] = defaultdict(dict)
+    for entry in loaded.entries:
+        if entry.publication and entry.issue:
+            numbers[(entry.publication, entry.issue.year)].setdefault(entry.issue.number, entry.path)
+    for info in loaded.issues:
+        numbers[(info.publication, info.year)][info.number] = info.path
+    for (publication, year), found in numbers.items():
+        ordered = sorted(found)
+        for before, after in itertools.pairwise(ordered):
+            if after - before > 1:
+                missing = ", ".join(f"第{n}期" for n in range(before + 1, min(after, before + 4)))
+                problems.append(SourceError(
+                    found[after], 1, f"{config.publications[publication].name} "
+                    f"{f'{year}年' if year else ''}第{before}期 is followed by 第{after}期: "
+                    f"{missing}{'…' if after - before > 4 else ''} missing",
+                    "check the issue numbers; a skipped number is allowed but unusual",
+                    warning=True))
+    return problems
+
+
+def build_site(loaded: Loaded, config: Config, audience: str, now: dt.datetime,
+               drafts: bool = False) -> Site:
+    published = sorted((e for e in loaded.entries if is_published(e, config, audience, now, drafts)),
+                       key=lambda e: (e.date, e.path), reverse=True)
+    publications, issue_of = _issues(published, loaded.issues, config)
+    neighbours = _neighbours(published, issue_of)
+    return Site(
+        config=config, audience=audience, now=now, drafts=drafts, entries=tuple(published),
+        publications=publications, issue_of=issue_of,
+        types=tuple(Collection("type", key, name, f"{key}/", tuple(
+            e for e in published if e.type == key)) for key, name in config.types.items()),
+        sources=_named(published, "source", "sources", lambda e: [e.source] if e.source else []),
+        tags=_named(published, "tag", "tags", lambda e: list(e.tags)),
+        years=_dated(published, "%Y", "archive/{:%Y}/", "{:%Y}"),
+        months=_dated(published, "%Y-%m", "archive/{:%Y/%m}/", "{:%Y-%m}"),
+        neighbours=neighbours, related=_related(published),
+        by_path={e.path: e for e in published},
+    )
+
+
+def _issues(published: list[Entry], infos: Iterable[IssueInfo], config: Config
+            ) -> tuple[tuple[PublicationView, ...], dict[str, Issue]]:
+    grouped: dict[tuple[str, int, int], list[Entry]] = defaultdict(list)
+    for entry in published:
+        if entry.publication and entry.issue:
+            grouped[(entry.publication, entry.issue.year, entry.issue.number)].append(entry)
+    info_by_key = {info.key: info for info in infos}
+    issues: dict[str, list[Issue]] = defaultdict(list)
+    issue_of: dict[str, Issue] = {}
+    for key, items in grouped.items():
+        # Numbered items first in their order; the rest by date, as the editor filed them.
+        items.sort(key=lambda e: (e.issue.item is None, e.issue.item or 0, e.date, e.path))  # type: ignore[union-attr]
+        issue = Issue(config.publications[key[0]], key[1], key[2], tuple(items),
+                      info_by_key.get(key))
+        issues[key[0]].append(issue)
+        for item in items:
+            issue_of[item.path] = issue
+    views = tuple(PublicationView(pub, tuple(sorted(issues[pub.key], key=lambda i: i.sort_key,
+                                                    reverse=True)))
+                  for pub in config.publications.values())
+    return views, issue_of
+
+
+def _neighbours(published: list[Entry], issue_of: dict[str, Issue]
+                ) -> dict[str, tuple[Entry | None, Entry | None]]:
+    """Previous and next: within the issue for issue items, else within the type by date."""
+    result: dict[str, tuple[Entry | None, Entry | None]] = {}
+    sequences: list[list[Entry]] = [list(i.items) for i in {id(i): i for i in issue_of.values()}
+                                    .values()]
+    by_type: dict[str, list[Entry]] = defaultdict(list)
+    for entry in reversed(published):  # oldest first
+        if entry.path not in issue_of:
+            by_type[entry.type].append(entry)
+    sequences.extend(by_type.values())
+    for sequence in sequences:
+        for index, entry in enumerate(sequence):
+            result[entry.path] = (sequence[index - 1] if index else None,
+                                  sequence[index + 1] if index + 1 < len(sequence) else None)
+    return result
+
+
+def _named(published: list[Entry], kind: str, prefix: str, names_of) -> tuple[Collection, ...]:  # type: ignore[no-untyped-def]
+    members: dict[str, list[Entry]] = defaultdict(list)
+    for entry in published:
+        for name in names_of(entry):
+            members[name].append(entry)
+    slugs = unique_slugs(members)
+    return tuple(Collection(kind, name, name, f"{prefix}/{slugs[name]}/", tuple(entries))
+                 for name, entries in sorted(members.items(), key=lambda kv: (-len(kv[1]), kv[0])))
+
+
+def _dated(published: list[Entry], key_format: str, url_format: str, name_format: str
+           ) -> tuple[Collection, ...]:
+    members: dict[str, list[Entry]] = defaultdict(list)
+    for entry in published:
+        members[entry.date.strftime(key_format)].append(entry)
+    return tuple(Collection("year" if key_format == "%Y" else "month", key,
+                            name_format.format(entries[0].date), url_format.format(entries[0].date),
+                            tuple(entries))
+                 for key, entries in sorted(members.items(), reverse=True))
+
+
+def _related(published: list[Entry]) -> dict[str, tuple[Entry, ...]]:
+    """Entries sharing the most tags (then the same source unit), nearest in time first.
+
+    Each tag looks only at the entries nearest in date, so a tag on thousands
+    of entries costs a window, not a scan.
+    """
+    window = 12
+    oldest_first = list(reversed(published))
+    position = {e.path: i for i, e in enumerate(oldest_first)}
+    by_tag: dict[str, list[int]] = defaultdict(list)
+    by_source: dict[str, list[int]] = defaultdict(list)
+    for index, entry in enumerate(oldest_first):
+        for tag in entry.tags:
+            by_tag[tag].append(index)
+        if entry.source:
+            by_source[entry.source].append(index)
+    result: dict[str, tuple[Entry, ...]] = {}
+    for entry in oldest_first:
+        me = position[entry.path]
+        scores: Counter[int] = Counter()
+        groups = [(by_tag[t], 2) for t in entry.tags]
+        if entry.source:
+            groups.append((by_source[entry.source], 1))
+        for members, weight in groups:
+            at = bisect.bisect_left(members, me)
+            for other in members[max(0, at - window):at + window + 1]:
+                if other != me:
+                    scores[other] += weight
+        best = sorted(scores, key=lambda o: (-scores[o], abs(o - me), -o))[:RELATED]
+        result[entry.path] = tuple(oldest_first[o] for o in best)
+    return result

@@ -1,0 +1,221 @@
+"""Which pages and files the site has, each with the exact data it shows.
+
+Templates get no global view of the site: each page's context holds all it
+may show. That makes a page's fingerprint (`fingerprint`) a complete account
+of its inputs, which is what lets a cached page be reused with no risk of
+showing stale data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, fields, is_dataclass
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from .entry import Entry
+from .model import Collection, Issue, PublicationView, Site
+
+FEED_ENTRIES = 20
+
+
+@dataclass(frozen=True)
+class Page:
+    path: str  # output file below the site root
+    template: str | None  # None: a file published as it is, from `copy`
+    context: dict[str, Any] = field(default_factory=dict)
+    copy: Path | None = None
+    sitemap: bool = False
+
+
+class Crumb(NamedTuple):
+    label: Any  # text, an Issue, or a key of the UI strings
+    url: str
+    kind: str = "text"  # text | ui | issue | publication | year
+
+
+@dataclass(frozen=True)
+class Pager:
+    number: int
+    total: int
+    urls: tuple[str, ...]
+    items: tuple[Entry, ...]
+
+    @property
+    def url(self) -> str:
+        return self.urls[self.number - 1]
+
+    @property
+    def previous(self) -> str | None:
+        return self.urls[self.number - 2] if self.number > 1 else None
+
+    @property
+    def next(self) -> str | None:
+        return self.urls[self.number] if self.number < self.total else None
+
+
+def plan(site: Site, source: Path) -> list[Page]:
+    pages = [*_home(site), *_publications(site), *_entries(site, source), *_lists(site),
+             *_indexes(site), *_feeds(site)]
+    pages.append(Page("404.html", "404.html", {"crumbs": ()}))
+    pages.append(Page("sitemap.xml", "sitemap.xml",
+                      {"urls": tuple(p.path.removesuffix("index.html") for p in pages
+                                     if p.sitemap)}))
+    return pages
+
+
+def _home(site: Site) -> Iterator[Page]:
+    yield Page("index.html", "home.html", {
+        "crumbs": (),
+        "latest_issues": tuple((view, view.issues[0]) for view in site.publications if view.issues),
+        "pinned": tuple(site.pinned),
+        "urgent": tuple(site.urgent),
+        "latest_by_type": tuple((count, tuple(site.latest(count.key)))
+                                for count in _counts(site.types) if count.count),
+    }, sitemap=True)
+
+
+def _publications(site: Site) -> Iterator[Page]:
+    for view in site.publications:
+        crumbs = (Crumb(view.publication.name, view.url, "publication"),)
+        yield Page(f"{view.url}index.html", "publication.html",
+                   {"view": view, "crumbs": crumbs}, sitemap=True)
+        for issue in view.issues:
+            yield Page(f"{issue.url}index.html", "issue.html",
+                       {"issue": issue, "crumbs": (*crumbs, Crumb(issue, issue.url, "issue"))}, sitemap=True)
+        yield Page(f"{view.url}feed.xml", "feed.xml", _feed_context(
+            site, view.publication.name, view.url,
+            sorted((i for issue in view.issues for i in issue.items),
+                   key=lambda e: (e.date, e.path), reverse=True)))
+
+
+def _entries(site: Site, source: Path) -> Iterator[Page]:
+    for entry in site.entries:
+        issue = site.issue_of.get(entry.path)
+        previous, following = site.neighbours.get(entry.path, (None, None))
+        if issue:
+            crumbs: tuple[Crumb, ...] = (
+                Crumb(issue.publication.name, f"{issue.publication.key}/", "publication"),
+                Crumb(issue, issue.url, "issue"))
+        else:
+            crumbs = (Crumb(site.config.types[entry.type], f"{entry.type}/"),)
+        yield Page(f"{entry.url}index.html", "entry.html", {
+            "entry": entry, "issue": issue, "previous": previous, "next": following,
+            "related": site.related.get(entry.path, ()),
+            "source_url": site.source_url(entry.source) if entry.source else None,
+            "tag_urls": tuple((tag, site.tag_url(tag)) for tag in entry.tags),
+            "linked": tuple((target, target in site.by_path and site.by_path[target].url)
+                            for target, _ in entry.links),
+            "crumbs": (*crumbs, Crumb(entry.title, entry.url)),
+        }, sitemap=True)
+        for item in (*entry.attachments, *entry.assets):
+            yield Page(f"{entry.url}{item.name}", None, {"size": item.size,
+                                                        "entry": entry.digest},
+                       copy=source / item.source)
+
+
+def _lists(site: Site) -> Iterator[Page]:
+    per_page = site.config.per_page
+    for collection in (*site.types, *site.sources, *site.tags, *site.years, *site.months):
+        if not collection.entries and collection.kind != "type":
+            continue
+        crumbs = _collection_crumbs(collection)
+        for pager in paginate(collection.url, collection.entries, per_page):
+            yield Page(f"{pager.url}index.html", "list.html",
+                       {"collection": collection.kind, "name": collection.name,
+                        "key": collection.key, "count": len(collection.entries),
+                        "pager": pager, "crumbs": crumbs,
+                        "months": _counts(_months_of(site, collection))},
+                       sitemap=True)
+    for collection in site.types:
+        yield Page(f"{collection.url}feed.xml", "feed.xml",
+                   _feed_context(site, collection.name, collection.url, collection.entries))
+
+
+def _collection_crumbs(collection: Collection) -> tuple[Crumb, ...]:
+    section = {"source": "sources", "tag": "tags", "year": "archive", "month": "archive"}
+    crumbs: list[Crumb] = []
+    if collection.kind in section:
+        crumbs.append(Crumb(section[collection.kind], f"{section[collection.kind]}/", "ui"))
+    if collection.kind == "month":
+        crumbs.append(Crumb(collection.key[:4], f"archive/{collection.key[:4]}/", "year"))
+    crumbs.append(Crumb(collection.name, collection.url))
+    return tuple(crumbs)
+
+
+def _months_of(site: Site, collection: Collection) -> tuple[Collection, ...]:
+    if collection.kind != "year":
+        return ()
+    return tuple(m for m in site.months if m.key.startswith(collection.key + "-"))
+
+
+def paginate(url: str, entries: tuple[Entry, ...], per_page: int) -> list[Pager]:
+    total = max(1, -(-len(entries) // per_page))
+    urls = tuple(url if n == 1 else f"{url}page/{n}/" for n in range(1, total + 1))
+    return [Pager(n, total, urls, entries[(n - 1) * per_page:n * per_page])
+            for n in range(1, total + 1)]
+
+
+def _indexes(site: Site) -> Iterator[Page]:
+    for kind, collections in (("tags", site.tags), ("sources", site.sources)):
+        yield Page(f"{kind}/index.html", "index.html",
+                   {"kind": kind, "collections": _counts(collections), "crumbs": (Crumb(kind, f"{kind}/", "ui"),)},
+                   sitemap=True)
+    yield Page("archive/index.html", "archive.html",
+               {"years": tuple((year, _counts(m for m in site.months if m.key.startswith(year.key)))
+                               for year in _counts(site.years)),
+                "crumbs": (Crumb("archive", "archive/", "ui"),)}, sitemap=True)
+
+
+class Count(NamedTuple):
+    name: str
+    key: str
+    url: str
+    count: int
+
+
+def _counts(collections: Iterable[Collection]) -> tuple[Count, ...]:
+    """Names and counts only: an index page must not change when an entry's body does."""
+    return tuple(Count(c.name, c.key, c.url, len(c.entries)) for c in collections)
+
+
+def _feeds(site: Site) -> Iterator[Page]:
+    yield Page("feed.xml", "feed.xml", _feed_context(site, site.config.title, "", site.entries))
+
+
+def _feed_context(site: Site, title: str, url: str, entries: Iterable[Entry]) -> dict[str, Any]:
+    latest = tuple(entries)[:FEED_ENTRIES]
+    return {"title": title, "page_url": url, "feed_url": f"{url}feed.xml", "entries": latest,
+            "updated": max((e.date for e in latest), default=dt.datetime(2000, 1, 1))}
+
+
+def fingerprint(value: Any) -> str:
+    """A digest of everything a page shows; entries count by their content digest."""
+    digest = hashlib.sha256()
+    _feed(digest, value)
+    return digest.hexdigest()
+
+
+def _feed(digest: Any, value: Any) -> None:
+    if isinstance(value, Entry):
+        digest.update(f"E{value.digest}".encode())
+    elif isinstance(value, Issue):
+        digest.update(f"I{value.publication}{value.year}/{value.number}".encode())
+        digest.update((value.info.digest if value.info else "-").encode())
+        _feed(digest, value.items)
+    elif isinstance(value, PublicationView | Collection | Pager) or is_dataclass(value):
+        digest.update(type(value).__name__.encode())
+        for item in fields(value):  # type: ignore[arg-type]
+            _feed(digest, getattr(value, item.name))
+    elif isinstance(value, dict):
+        for key in sorted(value):
+            digest.update(f"K{key}".encode())
+            _feed(digest, value[key])
+    elif isinstance(value, list | tuple):
+        digest.update(f"L{len(value)}".encode())
+        for item in value:
+            _feed(digest, item)
+    else:
+        digest.update(f"V{type(value).__name__}:{value!r};".encode())

@@ -1,0 +1,181 @@
+"""Jinja: the template environment, the helpers templates use, and rendering one page.
+
+Templates are found first in the site's own templates/, then in the default
+theme; the theme is also reachable as `theme/<name>` so a site template can
+extend the theme's template of the same name and override single blocks.
+Undefined variables are errors (StrictUndefined), reported with template and line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+from urllib.parse import quote
+
+import jinja2
+
+from .entry import Attachment, Entry
+from .errors import BuildFailed, SourceError
+from .markdown import ASSET_SCHEME, LINK_SCHEME
+from .model import Issue, Site
+from .strings import Strings
+from .themes import shown_path, template_dirs
+
+_PLACEHOLDER_LINK = re.compile(
+    r'<a href="' + re.escape(LINK_SCHEME) + r'([^"#]*)(#[^"]*)?"([^>]*)>(.*?)</a>', re.S)
+_PLACEHOLDER_ASSET = re.compile(r'(href|src)="' + re.escape(ASSET_SCHEME) + r'([^"#]*)(#[^"]*)?"')
+_FILE_TYPES = {"doc": "Word", "docx": "Word", "xls": "Excel", "xlsx": "Excel", "csv": "CSV",
+               "ppt": "PowerPoint", "pptx": "PowerPoint", "pdf": "PDF", "wps": "WPS",
+               "ofd": "OFD", "zip": "ZIP", "rar": "RAR", "txt": "TXT", "png": "PNG",
+               "jpg": "JPEG", "jpeg": "JPEG"}
+EXCERPT_CHARS = 120
+
+
+@dataclass(frozen=True)
+class Renderer:
+    env: jinja2.Environment
+    source: Path
+
+    def render(self, template: str, context: dict[str, Any]) -> bytes:
+        try:
+            return self.env.get_template(template).render(context).encode("utf-8")
+        except jinja2.TemplateError as exc:
+            raise BuildFailed([template_error(exc, self.source, sys.exc_info()[2])]) from exc
+
+
+def make_renderer(source: Path, site: Site, strings: Strings
+                  ) -> tuple[Renderer, list[SourceError]]:
+    dirs = template_dirs(source)
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader([
+            jinja2.PrefixLoader({"theme": jinja2.FileSystemLoader(dirs[-1])}),
+            jinja2.FileSystemLoader([str(d) for d in dirs]),
+        ]),
+        autoescape=jinja2.select_autoescape(("html", "xml"), default_for_string=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    functions = helpers(site, strings)
+    env.globals.update(functions)
+    env.filters.update({k: v for k, v in functions.items() if k in _FILTERS})
+    errors = []
+    for name in env.list_templates(extensions=("html", "xml", "js")):
+        if name.startswith("static/"):
+            continue
+        try:
+            env.get_template(name)
+        except jinja2.TemplateSyntaxError as exc:
+            errors.append(template_error(exc, source, None))
+    return Renderer(env, source), errors
+
+
+def template_error(exc: Exception, source: Path, tb: TracebackType | None) -> SourceError:
+    """Template file and line of a Jinja error; debug.py rewrites frames to point there."""
+    filename = getattr(exc, "filename", None)
+    line = getattr(exc, "lineno", None)
+    while tb is not None:
+        name = tb.tb_frame.f_code.co_filename
+        if name.endswith((".html", ".xml", ".js")):
+            filename, line = name, tb.tb_lineno
+        tb = tb.tb_next
+    shown = shown_path(Path(filename), source) if filename else "templates"
+    return SourceError(shown, line or 1, f"template error: {getattr(exc, 'message', None) or exc}",
+                       "fix the template (see the Jinja documentation for the syntax)")
+
+
+_FILTERS = ("url", "abs_url", "day", "iso", "rfc3339", "issue_label", "filesize", "filetype",
+            "excerpt", "type_name", "audience_name", "quote_path", "entry_html")
+
+
+def helpers(site: Site, strings: Strings) -> dict[str, Callable[..., Any] | Any]:
+    config = site.config
+    base = config.base_path
+
+    def t(key: str, **values: Any) -> str:
+        return strings[key].format(**values) if values else strings[key]
+
+    def url(path: str) -> str:
+        return base + path
+
+    def abs_url(path: str) -> str:
+        return config.url + path
+
+    def day(when: dt.datetime) -> str:
+        return t("date_format", year=when.year, month=when.month, day=when.day)
+
+    def rfc3339(when: dt.datetime) -> str:
+        return when.strftime("%Y-%m-%dT%H:%M:%S") + config.utc_offset
+
+    def issue_label(issue: Issue) -> str:
+        if issue.year:
+            return t("issue_yearly", year=issue.year, number=issue.number)
+        return t("issue_running", number=issue.number)
+
+    def entry_html(entry: Entry) -> str:
+        return resolve_links(entry, site, base)
+
+    return {
+        "t": t, "url": url, "abs_url": abs_url, "day": day, "rfc3339": rfc3339,
+        "iso": lambda when: when.strftime("%Y-%m-%d"),
+        "issue_label": issue_label, "filesize": filesize, "filetype": filetype,
+        "excerpt": excerpt, "entry_html": entry_html,
+        "type_name": lambda key: config.types.get(key, key),
+        "audience_name": lambda key: config.audiences.get(key, key),
+        "quote_path": quote_path, "attachment_url": lambda entry, item: attachment_url(
+            entry, item, base),
+        "site": site, "config": config, "lang": config.language,
+    }
+
+
+def resolve_links(entry: Entry, site: Site, base: str) -> str:
+    """Placeholders -> URLs. A link to an entry not published for this audience
+    keeps its text and loses its href, so it neither breaks nor reveals anything."""
+
+    def link(match: re.Match[str]) -> str:
+        target = site.by_path.get(match.group(1))
+        if target is None:
+            return f"<span>{match.group(4)}</span>"
+        return f'<a href="{base}{target.url}{match.group(2) or ""}"{match.group(3)}>{match.group(4)}</a>'
+
+    def asset(match: re.Match[str]) -> str:
+        name = match.group(2).rsplit("/", 1)[-1]
+        return f'{match.group(1)}="{base}{entry.url}{quote_path(name)}{match.group(3) or ""}"'
+
+    return _PLACEHOLDER_ASSET.sub(asset, _PLACEHOLDER_LINK.sub(link, entry.html))
+
+
+def attachment_url(entry: Entry, item: Attachment, base: str) -> str:
+    return f"{base}{entry.url}{quote_path(item.name)}"
+
+
+def quote_path(path: str) -> str:
+    return quote(path, safe="/")
+
+
+def filesize(size: int) -> str:
+    for unit in ("B", "KB", "MB"):
+        if size < 1024 or unit == "MB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024  # type: ignore[assignment]
+    return f"{size} B"  # pragma: no cover - the loop always returns
+
+
+def filetype(name: str) -> str:
+    suffix = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    return _FILE_TYPES.get(suffix, suffix.upper() or "FILE")
+
+
+def excerpt(entry: Entry, chars: int = EXCERPT_CHARS) -> str:
+    if entry.summary:
+        return entry.summary
+    text = " ".join(entry.text.split())
+    return text if len(text) <= chars else text[:chars].rstrip() + "…"
+

@@ -1,0 +1,36 @@
+"""ASCII URL names for entries, tags and source units.
+
+Chinese names are spelt in pinyin (pypinyin knows both scripts), so a tag
+鄉村振興 lives at /tags/xiang-cun-zhen-xing/: readable, stable, ASCII.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterable
+
+from pypinyin import Style, lazy_pinyin
+
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def slugify(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text)
+    words = lazy_pinyin(text, style=Style.NORMAL, errors="default")
+    return _NOT_SLUG.sub("-", " ".join(words).lower()).strip("-")[:80].strip("-")
+
+
+def unique_slugs(names: Iterable[str]) -> dict[str, str]:
+    """Name -> slug; names whose pinyin collides (公式 / 攻勢) each get a hash suffix,
+    so a slug never depends on which other names exist beyond its own collision."""
+    by_slug: dict[str, list[str]] = {}
+    for name in sorted(set(names)):
+        by_slug.setdefault(slugify(name) or "x", []).append(name)
+    result: dict[str, str] = {}
+    for slug, group in by_slug.items():
+        for name in group:
+            suffix = hashlib.sha1(name.encode()).hexdigest()[:6]
+            result[name] = slug if len(group) == 1 else f"{slug}-{suffix}"
+    return result

@@ -1,0 +1,39 @@
+"""The interface text of the theme, in the site's language.
+
+All of it lives in the theme's strings.yaml (both scripts side by side); a
+site's own templates/strings.yaml may replace any key. Loaded once per build.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from .config import Config
+from .errors import SourceError
+from .themes import shown_path, template_dirs
+
+Strings = dict[str, str]
+
+
+def load_strings(source: Path, config: Config) -> tuple[Strings, list[SourceError]]:
+    strings: Strings = {}
+    errors: list[SourceError] = []
+    for folder in reversed(template_dirs(source)):  # theme first, the site's keys win
+        path = folder / "strings.yaml"
+        if not path.exists():
+            continue
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            mark = getattr(exc, "problem_mark", None)
+            errors.append(SourceError(shown_path(path, source), (mark.line + 1) if mark else 1,
+                                      f"cannot read the interface strings: {exc}",
+                                      "fix the YAML (UTF-8, 'key: {zh-Hans: …, zh-Hant: …}')"))
+            continue
+        for key, value in data.items():
+            text = value.get(config.language) if isinstance(value, dict) else value
+            if isinstance(text, str):
+                strings[str(key)] = text
+    return strings, errors

@@ -1,0 +1,167 @@
+"""Atomic output: the site folder is a symbolic link switched in one step.
+
+`output` points at one of two build folders kept beside it
+(`.output.builds/a` and `/b`). A build writes the *other* folder, then
+replaces the link with `os.replace`, so a reader or a web server sees the old
+site or the new one, never a mix, and a build that fails or is killed leaves
+the current site untouched.
+
+Two folders rather than a fresh copy each time: the spare folder holds the
+build before last, so bringing it up to date touches only the files that
+changed in the last two builds. Deleting a whole tree and creating it again,
+or hard-linking a copy of it, costs seconds on a large site. Each folder has a
+manifest (path -> fingerprint of the page's inputs); a folder whose manifest
+is missing was interrupted and is repaired file by file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import BuildFailed, SourceError
+
+SLOTS = ("a", "b")
+
+
+@dataclass(frozen=True)
+class Planned:
+    path: str
+    key: str  # fingerprint of everything the file depends on
+
+
+@dataclass(frozen=True)
+class WriteStats:
+    written: int
+    copied: int
+    kept: int
+    removed: int
+    switched: bool
+
+
+class OutputTree:
+    def __init__(self, output: Path):
+        self.link = output.absolute()
+        self.store = self.link.parent / f".{self.link.name}.builds"
+
+    def check(self) -> list[SourceError]:
+        if self.link.exists() and not self.link.is_symlink():
+            if self.link.is_dir() and not any(self.link.iterdir()):
+                return []
+            return [SourceError(str(self.link), 1, "the output folder exists and was not made by"
+                                " bulletin (it is not a link to a build)",
+                                "move it away or choose another --output; bulletin never "
+                                "deletes a folder it did not make")]
+        return []
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        self.store.mkdir(parents=True, exist_ok=True)
+        with open(self.store / "lock", "w") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise BuildFailed([SourceError(str(self.link), 1, "another build is writing this"
+                                               " output", "wait for it to finish")]) from None
+            yield
+
+    def live_slot(self) -> str | None:
+        if not self.link.is_symlink():
+            return None
+        name = os.readlink(self.link).rsplit("/", 1)[-1]
+        return name if name in SLOTS else None
+
+    def manifest(self, slot: str | None) -> dict[str, str]:
+        if slot is None:
+            return {}
+        try:
+            return json.loads((self.store / f"{slot}.manifest.json").read_text())
+        except (OSError, ValueError):
+            return {}
+
+    def live_manifest(self) -> dict[str, str]:
+        return self.manifest(self.live_slot())
+
+    def live_file(self, path: str) -> Path:
+        return self.link / path
+
+    def write(self, planned: Iterable[Planned], produce: Callable[[list[str]], Iterable[
+              tuple[str, bytes]]], clean: bool = False) -> WriteStats:
+        """Bring the spare folder to `planned` and make it current.
+
+        `produce(paths)` yields the bytes of the files that must be made anew;
+        a file whose key matches the spare folder's manifest is kept, one that
+        matches the live folder's is copied from there.
+        """
+        planned = list(planned)
+        live = self.live_slot()
+        live_manifest = {} if clean else self.manifest(live)
+        wanted = {p.path: p.key for p in planned}
+        if live and not clean and wanted == live_manifest:
+            return WriteStats(0, 0, len(wanted), 0, False)
+        spare = SLOTS[1] if live == SLOTS[0] else SLOTS[0]
+        folder = self.store / spare
+        manifest_file = self.store / f"{spare}.manifest.json"
+        spare_manifest = {} if clean else self.manifest(spare)
+        trusted = manifest_file.exists() and not clean
+        manifest_file.unlink(missing_ok=True)  # from here the spare folder is not trusted
+        folder.mkdir(parents=True, exist_ok=True)
+        removed = self._remove_unwanted(folder, wanted, spare_manifest if trusted else None)
+        to_copy = [p for p in wanted if wanted[p] != spare_manifest.get(p) and
+                   wanted[p] == live_manifest.get(p)]
+        to_make = [p for p in wanted if wanted[p] != spare_manifest.get(p) and
+                   wanted[p] != live_manifest.get(p)]
+        kept = len(wanted) - len(to_copy) - len(to_make)
+        for path in to_copy:
+            target = _inside(folder, path)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(self.live_file(path), target)
+        made = 0
+        for path, data in produce(to_make):
+            target = _inside(folder, path)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+            made += 1
+        manifest_file.write_text(json.dumps(wanted, ensure_ascii=False, sort_keys=True))
+        self._switch(spare)
+        return WriteStats(made, len(to_copy), kept, removed, True)
+
+    def _remove_unwanted(self, folder: Path, wanted: dict[str, str],
+                         manifest: dict[str, str] | None) -> int:
+        if manifest is not None:
+            stale = [p for p in manifest if p not in wanted]
+        else:  # an interrupted or unknown folder: look at what is really there
+            stale = [f.relative_to(folder).as_posix() for f in folder.rglob("*")
+                     if not f.is_dir() and f.relative_to(folder).as_posix() not in wanted]
+        parents = set()
+        for path in stale:
+            target = folder / path
+            target.unlink(missing_ok=True)
+            parents.update(target.parents)
+        for parent in sorted(parents, key=lambda p: len(p.parts), reverse=True):
+            if parent.is_relative_to(folder) and parent != folder:
+                with contextlib.suppress(OSError):
+                    parent.rmdir()  # only succeeds when empty
+        return len(stale)
+
+    def _switch(self, slot: str) -> None:
+        temporary = self.link.parent / f".{self.link.name}.link-{os.getpid()}"
+        temporary.unlink(missing_ok=True)
+        os.symlink(os.path.relpath(self.store / slot, self.link.parent), temporary)
+        if self.link.is_dir() and not self.link.is_symlink():
+            self.link.rmdir()  # an empty folder, as check() made sure
+        os.replace(temporary, self.link)
+
+
+def _inside(folder: Path, path: str) -> Path:
+    target = (folder / path)
+    if ".." in Path(path).parts or Path(path).is_absolute():
+        raise BuildFailed([SourceError(path, 1, "an output path leaves the output folder",
+                                       "use a slug and file names without '..' or '/'")])
+    return target

@@ -81,6 +81,9 @@ def _build(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     def progress(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
+    config, errors = load_config(args.source)
+    if config is not None and args.audience is not None and args.audience not in config.audiences:
+        parser.error(f"unknown audience '{args.audience}'; use one of: {', '.join(config.audiences)}")
     options = BuildOptions(source=args.source, output=args.output or args.source / "output",
                            audience=args.audience, drafts=args.drafts, now=args.now,
                            clean=args.clean)

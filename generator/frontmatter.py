@@ -16,10 +16,22 @@ import yaml
 
 from .errors import SourceError
 
-try:  # libyaml is ten times faster; the pure-Python loader gives the same nodes
-    _Loader: type = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - depends on how PyYAML was built
-    _Loader = yaml.SafeLoader
+_Base: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml is ten times faster
+
+
+class _Loader(_Base):  # type: ignore[misc, valid-type]
+    """Safe loading, but an impossible date (2026-02-30) stays text for the validator
+    to report with its line, instead of crashing the YAML constructor."""
+
+
+def _timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> object:
+    try:
+        return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
 
 KeyPath = tuple[str, ...]
 
@@ -86,7 +98,7 @@ def read_yaml(text: str, path: str, first_line: int = 1) -> tuple[YamlDoc | None
         problem = exc.problem or str(exc)
         return None, [SourceError(path, line, f"YAML syntax error: {problem}",
                                   "check indentation, and quote values that contain ': ' or start with [ { * & ! | >")]
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, ValueError, TypeError, RecursionError) as exc:
         return None, [SourceError(path, first_line, f"YAML error: {exc}", "fix the YAML syntax")]
     finally:
         loader.dispose()

@@ -112,7 +112,8 @@ class OutputTree:
         trusted = manifest_file.exists() and not clean
         manifest_file.unlink(missing_ok=True)  # from here the spare folder is not trusted
         folder.mkdir(parents=True, exist_ok=True)
-        removed = self._remove_unwanted(folder, wanted, spare_manifest if trusted else None)
+        self._remove_unwanted(folder, wanted, spare_manifest if trusted else None)
+        removed = len(set(live_manifest) - set(wanted))  # pages readers will no longer find
         to_copy = [p for p in wanted if wanted[p] != spare_manifest.get(p) and
                    wanted[p] == live_manifest.get(p)]
         to_make = [p for p in wanted if wanted[p] != spare_manifest.get(p) and
@@ -132,8 +133,7 @@ class OutputTree:
         self._switch(spare)
         return WriteStats(made, len(to_copy), kept, removed, True)
 
-    def _remove_unwanted(self, folder: Path, wanted: dict[str, str],
-                         manifest: dict[str, str] | None) -> int:
+    def _remove_unwanted(self, folder: Path, wanted: dict[str, str], manifest: dict[str, str] | None) -> None:
         if manifest is not None:
             stale = [p for p in manifest if p not in wanted]
         else:  # an interrupted or unknown folder: look at what is really there
@@ -148,7 +148,6 @@ class OutputTree:
             if parent.is_relative_to(folder) and parent != folder:
                 with contextlib.suppress(OSError):
                     parent.rmdir()  # only succeeds when empty
-        return len(stale)
 
     def _switch(self, slot: str) -> None:
         temporary = self.link.parent / f".{self.link.name}.link-{os.getpid()}"

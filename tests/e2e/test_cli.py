@@ -1,0 +1,136 @@
+"""The bulletin command as an editor runs it: exit codes, messages, and an output left alone."""
+
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+from tests.conftest import REPO, MakeSite, entry, run_bulletin, tree_bytes
+
+
+def test_build_writes_the_site_and_ends_with_a_summary(make_site: MakeSite) -> None:
+    site = make_site({"content/info/a.md": entry(title="甲信息"), "content/notice/b.md": entry(title="乙通知")})
+    result = run_bulletin("build", "--source", site)
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"^built 2 entries, \d+ pages in \d+\.\d\d s", result.stdout, re.M)
+    assert "loaded 2 entries" in result.stderr  # progress
+    assert "甲信息" in (site / "output/info/a/index.html").read_text()
+
+
+def test_check_prints_every_error_with_file_line_and_hint(make_site: MakeSite) -> None:
+    site = make_site({"content/info/a.md": "---\ntitle: 甲\ndate: 2026-13-01\n---\n",
+                      "content/info/b.md": "---\ntitle: [乙\n---\n"})
+    result = run_bulletin("check", "--source", site)
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert any(line.startswith('content/info/a.md:3: date "2026-13-01" is not a valid date — ') for line in lines)
+    assert any(line.startswith("content/info/b.md:") and "YAML syntax error" in line for line in lines)
+    assert lines[-1] == "checked 0 entries: 2 errors, 0 warnings"
+
+
+def test_check_passes_a_good_site_and_shows_warnings(make_site: MakeSite) -> None:
+    site = make_site({"content/info/a.md": entry(publication="xinxi", issue=214),
+                      "content/info/b.md": entry(publication="xinxi", issue=216)})
+    result = run_bulletin("check", "--source", site)
+    assert result.returncode == 0
+    assert "warning: 信息 2026年第214期 is followed by 第216期" in result.stdout
+
+
+def test_a_failed_build_leaves_the_last_good_site_byte_identical(make_site: MakeSite) -> None:
+    site = make_site({"content/info/a.md": entry(title="好的")})
+    assert run_bulletin("build", "--source", site).returncode == 0
+    before = tree_bytes(site / "output")
+    (site / "content/info/a.md").write_text("---\ntitle: 坏的\ndate: 2026-11-20\ncolour: red\n---\n")
+    result = run_bulletin("build", "--source", site)
+    assert result.returncode == 1
+    assert "content/info/a.md:4: unknown key 'colour'" in result.stderr
+    assert "output was not changed" in result.stderr
+    assert tree_bytes(site / "output") == before
+
+
+def test_usage_errors_exit_2(make_site: MakeSite) -> None:
+    site = make_site({"content/info/a.md": entry()})
+    assert run_bulletin("build", "--bogus").returncode == 2
+    assert run_bulletin("build", "--source", site, "--audience", "secret").returncode == 2
+    assert run_bulletin("new", "memo", "标题", "--source", site).returncode == 2
+    assert run_bulletin().returncode == 2
+
+
+def test_every_command_has_help() -> None:
+    for command in ("build", "check", "new"):
+        result = run_bulletin(command, "--help")
+        assert result.returncode == 0 and "usage: bulletin" in result.stdout
+
+
+def test_new_scaffolds_an_entry_that_checks_and_builds_as_a_draft(make_site: MakeSite) -> None:
+    site = make_site({})
+    result = run_bulletin("new", "info", "东湖区推进冬季供暖保障", "--publication", "xinxi", "--issue", "3",
+                          "--source", site)
+    assert result.returncode == 0, result.stderr
+    path = Path(result.stdout.strip())
+    assert path.name == "dong-hu-qu-tui-jin-dong-ji-gong-nuan-bao-zhang.md"
+    text = path.read_text()
+    assert 'title: "东湖区推进冬季供暖保障"' in text and "issue: 3" in text and "draft: true" in text
+    assert run_bulletin("check", "--source", site).returncode == 0
+    assert run_bulletin("build", "--source", site, "--drafts").returncode == 0
+    assert "草稿" in (site / "output/info/dong-hu-qu-tui-jin-dong-ji-gong-nuan-bao-zhang/index.html").read_text()
+
+
+def test_a_folder_without_bulletin_yaml_builds_with_the_defaults(make_site: MakeSite) -> None:
+    site = make_site({"content/report/r.md": entry(title="调研")})
+    assert not (site / "bulletin.yaml").exists()
+    assert run_bulletin("build", "--source", site).returncode == 0
+    assert (site / "output/report/r/index.html").exists()
+    assert (site / "output/xinxi/index.html").exists() and (site / "output/meiri/index.html").exists()
+
+
+def test_a_site_overrides_one_block_of_a_theme_template(make_site: MakeSite) -> None:
+    site = make_site({
+        "content/info/a.md": entry(summary="原摘要"),
+        "templates/entry.html": '{% extends "theme/entry.html" %}\n{% block summary %}<p class="mine">本站摘要'
+                                "：{{ entry.summary }}</p>{% endblock %}\n",
+    })
+    assert run_bulletin("build", "--source", site).returncode == 0
+    page = (site / "output/info/a/index.html").read_text()
+    assert '<p class="mine">本站摘要：原摘要</p>' in page
+    assert 'class="entry-facts"' in page, "the other blocks still come from the theme"
+
+
+def test_a_template_syntax_error_names_the_template_and_line(make_site: MakeSite) -> None:
+    site = make_site({"content/info/a.md": entry(),
+                      "templates/entry.html": '{% extends "theme/entry.html" %}\n\n{% block summary %}{% if %}\n'})
+    result = run_bulletin("build", "--source", site)
+    assert result.returncode == 1
+    assert re.search(r"^templates/entry\.html:3: template error", result.stderr, re.M), result.stderr
+    assert not (site / "output").exists()
+
+
+def test_an_undefined_template_variable_names_the_template_and_line(make_site: MakeSite) -> None:
+    site = make_site({"content/info/a.md": entry(),
+                      "templates/entry.html": '{% extends "theme/entry.html" %}\n{% block summary %}\n'
+                                              "{{ entry.no_such_field }}{% endblock %}\n"})
+    result = run_bulletin("build", "--source", site)
+    assert result.returncode == 1
+    assert re.search(r"^templates/entry\.html:3: template error: .*no_such_field", result.stderr, re.M), result.stderr
+
+
+def test_the_installed_package_carries_the_default_theme(make_site: MakeSite, tmp_path: Path) -> None:
+    """A plain wheel install, no repository around: the theme and its static files come with it."""
+    wheels = tmp_path / "wheels"
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", wheels, REPO],
+                   check=True, capture_output=True)
+    [wheel] = wheels.glob("bulletin-*.whl")
+    installed = tmp_path / "installed"
+    zipfile.ZipFile(wheel).extractall(installed)
+    assert (installed / "generator/theme/entry.html").exists()
+    site = make_site({"content/info/a.md": entry(title="安装后构建")})
+    env = {"PYTHONPATH": str(installed), "PATH": "/usr/bin"}
+    where = subprocess.run([sys.executable, "-c", "import generator.themes as t; print(t.theme_dir())"],
+                           cwd=tmp_path, capture_output=True, text=True, env=env)
+    assert where.stdout.strip() == str(installed / "generator/theme")
+    result = subprocess.run([sys.executable, "-m", "generator", "build", "--source", site], cwd=tmp_path,
+                            capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "安装后构建" in (site / "output/info/a/index.html").read_text()
+    assert (site / "output/static/style.css").exists()

@@ -1,0 +1,82 @@
+"""Reading content/: every file becomes an entry or errors, never nothing."""
+
+import os
+from pathlib import Path
+
+from generator.config import default_config
+from generator.load import load
+from tests.conftest import MakeSite, entry
+
+
+def errors_of(site: Path) -> list[str]:
+    return [str(e) for e in load(site, default_config()).errors]
+
+
+def test_entries_and_issue_files_are_loaded(make_site: MakeSite) -> None:
+    site = make_site({
+        "content/info/a.md": entry(publication="xinxi", issue=3),
+        "content/issues/xinxi-3.yaml": "publication: xinxi\nnumber: 3\nyear: 2026\nsigner: 王明\n",
+    })
+    loaded = load(site, default_config())
+    assert not loaded.errors
+    assert [e.path for e in loaded.entries] == ["content/info/a.md"]
+    assert loaded.issues[0].signer == "王明" and loaded.issues[0].key == ("xinxi", 2026, 3)
+
+
+def test_bom_and_crlf_files_load(make_site: MakeSite) -> None:
+    text = "\ufeff" + entry(title="乙").replace("\n", "\r\n")
+    site = make_site({"content/info/a.md": text.encode("utf-8")})
+    loaded = load(site, default_config())
+    assert not loaded.errors and loaded.entries[0].title == "乙"
+
+
+def test_non_utf8_file_names_the_line(make_site: MakeSite) -> None:
+    site = make_site({"content/info/a.md": entry(body="第一行\n\n第二行 GBK").encode("gbk")})
+    [message] = errors_of(site)
+    assert message.startswith("content/info/a.md:2: the file is not UTF-8 text")
+    assert "GB18030" in message
+
+
+def test_binary_file_with_md_suffix(make_site: MakeSite) -> None:
+    site = make_site({"content/info/a.md": b"PK\x03\x04\x00\x00binary"})
+    [message] = errors_of(site)
+    assert message.startswith("content/info/a.md:1: this is a binary file")
+
+
+def test_empty_file(make_site: MakeSite) -> None:
+    site = make_site({"content/info/a.md": ""})
+    assert errors_of(site)[0].startswith("content/info/a.md:1: the file is empty")
+
+
+def test_ten_megabyte_file_is_refused_cleanly(make_site: MakeSite) -> None:
+    site = make_site({"content/info/a.md": entry(body="信息" * 1_750_000)})
+    [message] = errors_of(site)
+    assert message.startswith("content/info/a.md:1: the file is 10.0 MB")
+
+
+def test_symlink_leaving_content_is_an_error(make_site: MakeSite, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.md"
+    secret.write_text(entry(title="机密"), encoding="utf-8")
+    site = make_site({"content/info/a.md": entry()})
+    os.symlink(secret, site / "content/info/link.md")
+    messages = errors_of(site)
+    assert any(m.startswith("content/info/link.md:1: symbolic link to") for m in messages)
+    assert all(e.title != "机密" for e in load(site, default_config()).entries)
+
+
+def test_editor_backup_and_hidden_files_are_ignored(make_site: MakeSite) -> None:
+    site = make_site({"content/info/a.md": entry(), "content/info/.a.md.swp": "x",
+                      "content/info/a.md~": "x", "content/.DS_Store": "x"})
+    loaded = load(site, default_config())
+    assert not loaded.errors and len(loaded.entries) == 1
+
+
+def test_missing_content_folder(tmp_path: Path) -> None:
+    loaded = load(tmp_path, default_config())
+    assert loaded.errors[0].message.startswith("no content folder")
+
+
+def test_link_to_a_missing_file_names_its_line(make_site: MakeSite) -> None:
+    site = make_site({"content/info/a.md": entry(body="甲\n\n![图](chart.png)")})
+    [message] = errors_of(site)
+    assert message.startswith("content/info/a.md:8: the link points to a missing file 'content/info/chart.png'")

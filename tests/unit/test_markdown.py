@@ -1,0 +1,47 @@
+from generator.markdown import LINK_SCHEME, Converter, plain_text
+
+PATH = "content/info/2026/a.md"
+
+
+def convert(source: str, allow_html: bool = False):  # type: ignore[no-untyped-def]
+    return Converter(allow_html).convert(source, PATH, body_line=5)
+
+
+def test_tables_footnotes_and_definition_lists() -> None:
+    body = convert("| 县 | 亩 |\n|---|---|\n| 甲 | 1 |\n\n注[^1]\n\n[^1]: 统计局\n\n术语\n:   解释\n")
+    assert "<table>" in body.html and "<td>甲</td>" in body.html
+    assert 'class="footnote"' in body.html and "统计局" in body.html
+    assert "<dl>" in body.html and "<dd>解释</dd>" in body.html
+
+
+def test_chinese_headings_get_working_anchors() -> None:
+    body = convert("## 一、总体情况\n\n## 二、存在问题\n")
+    assert 'id="一总体情况"' in body.html and 'id="二存在问题"' in body.html
+
+
+def test_links_to_entries_become_placeholders_with_their_line() -> None:
+    body = convert("第一段\n\n详见[通知](../../notice/2026/b.md#附件)。\n")
+    assert f'href="{LINK_SCHEME}content/notice/2026/b.md#附件"' in body.html
+    assert body.links == (("content/notice/2026/b.md", 7),)
+
+
+def test_link_leaving_content_is_reported() -> None:
+    body = convert("[x](../../../../etc/passwd)\n")
+    assert body.outside and body.outside[0][1] == 5
+
+
+def test_raw_html_is_escaped_by_default() -> None:
+    body = convert('<script>alert(1)</script>\n\n<b onclick="x()">粗</b>\n')
+    assert "<script>" not in body.html and "&lt;script&gt;" in body.html
+    assert "<b " not in body.html
+
+
+def test_allowed_html_is_still_sanitised() -> None:
+    body = convert('<div onclick="steal()">甲<script>alert(1)</script></div>\n\n'
+                   '<a href="javascript:alert(1)">乙</a>\n', allow_html=True)
+    assert "<div>" in body.html and "onclick" not in body.html
+    assert "<script" not in body.html and "javascript:" not in body.html
+
+
+def test_plain_text_keeps_lines_and_decodes_entities() -> None:
+    assert plain_text("<p>甲&amp;乙</p><ul><li>一</li><li>二</li></ul>") == "甲&乙\n一\n二"

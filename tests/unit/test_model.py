@@ -1,0 +1,108 @@
+"""The site model: what is published, and how issues and collections hang together."""
+
+import datetime as dt
+from pathlib import Path
+
+from generator.config import default_config
+from generator.load import load
+from generator.model import build_site, check
+from tests.conftest import MakeSite, entry
+
+NOW = dt.datetime(2026, 11, 27, 12)
+
+
+def site_of(root: Path, audience: str = "internal", drafts: bool = False):  # type: ignore[no-untyped-def]
+    config = default_config()
+    loaded = load(root, config)
+    assert not loaded.errors, loaded.errors
+    return build_site(loaded, config, audience, NOW, drafts)
+
+
+def problems_of(root: Path) -> list[str]:
+    config = default_config()
+    return [str(p) for p in check(load(root, config), config)]
+
+
+def test_duplicate_slug_names_both_files(make_site: MakeSite) -> None:
+    root = make_site({"content/info/a.md": entry(), "content/info/b.md": entry(slug="a")})
+    [message] = problems_of(root)
+    assert message.startswith("content/info/b.md:4: the slug 'a' is already used by content/info/a.md")
+
+
+def test_two_entries_in_the_same_place_of_an_issue(make_site: MakeSite) -> None:
+    place = "{number: 5, item: 1}"
+    root = make_site({"content/info/a.md": entry(publication="xinxi", issue=place),
+                      "content/info/b.md": entry(publication="xinxi", issue=place)})
+    [message] = problems_of(root)
+    assert message.startswith("content/info/b.md:5: item 1 of this issue is already taken by content/info/a.md")
+
+
+def test_broken_link_between_entries(make_site: MakeSite) -> None:
+    root = make_site({"content/info/a.md": entry(body="见[通知](../notice/gone.md)")})
+    [message] = problems_of(root)
+    assert message.startswith("content/info/a.md:6: the link points to a missing entry 'content/notice/gone.md'")
+
+
+def test_gap_in_issue_numbers_is_a_warning(make_site: MakeSite) -> None:
+    root = make_site({"content/info/a.md": entry(publication="xinxi", issue=214),
+                      "content/info/b.md": entry(publication="xinxi", issue=216)})
+    config = default_config()
+    [problem] = check(load(root, config), config)
+    assert problem.warning and "第214期 is followed by 第216期: 第215期 missing" in problem.message
+
+
+def test_audiences_drafts_embargo_and_expiry(make_site: MakeSite) -> None:
+    root = make_site({
+        "content/info/public.md": entry(title="公开", audience="public"),
+        "content/info/internal.md": entry(title="内部"),
+        "content/info/restricted.md": entry(title="限阅", audience="restricted"),
+        "content/info/draft.md": entry(title="草稿", draft="true"),
+        "content/info/embargo.md": entry(title="未到时间", publish_at="2026-12-01"),
+        "content/info/expired.md": entry(title="已过期", expire_at="2026-11-01"),
+    })
+    titles = {a: {e.title for e in site_of(root, a).entries} for a in ("public", "internal", "restricted")}
+    assert titles["public"] == {"公开"}
+    assert titles["internal"] == {"公开", "内部"}
+    assert titles["restricted"] == {"公开", "内部", "限阅"}
+    assert "草稿" in {e.title for e in site_of(root, drafts=True).entries}
+
+
+def test_issue_items_in_their_numbered_order_and_issues_newest_first(make_site: MakeSite) -> None:
+    root = make_site({
+        "content/info/a.md": entry(title="二", publication="xinxi", issue="{number: 2, item: 2}"),
+        "content/info/b.md": entry(title="一", publication="xinxi", issue="{number: 2, item: 1}"),
+        "content/info/c.md": entry(title="旧", publication="xinxi", issue=1),
+    })
+    site = site_of(root)
+    view = next(v for v in site.publications if v.publication.key == "xinxi")
+    assert [(i.number, [e.title for e in i.items]) for i in view.issues] == [(2, ["一", "二"]), (1, ["旧"])]
+    assert view.issues[0].url == "xinxi/2026/2/"
+    assert site.neighbours["content/info/b.md"] == (None, site.by_path["content/info/a.md"])
+
+
+def test_an_issue_whose_items_are_all_excluded_is_not_listed(make_site: MakeSite) -> None:
+    root = make_site({"content/info/a.md": entry(publication="xinxi", issue=7, audience="restricted")})
+    assert not next(v for v in site_of(root).publications if v.publication.key == "xinxi").issues
+
+
+def test_collections_only_hold_published_entries(make_site: MakeSite) -> None:
+    root = make_site({
+        "content/info/a.md": entry(title="甲", source="市农业农村局", tags="[乡村振兴, 农业]"),
+        "content/info/b.md": entry(title="乙", source="秘密单位", tags="[秘密标签]", audience="restricted"),
+    })
+    site = site_of(root)
+    assert [c.key for c in site.sources] == ["市农业农村局"]
+    assert sorted(c.key for c in site.tags) == ["乡村振兴", "农业"]
+    assert site.tag_url("乡村振兴") == "tags/xiang-cun-zhen-xing/"
+    assert [c.key for c in site.months] == ["2026-11"]
+
+
+def test_related_entries_share_tags(make_site: MakeSite) -> None:
+    root = make_site({
+        "content/info/a.md": entry(tags="[防汛]", date="2026-11-01"),
+        "content/info/b.md": entry(tags="[防汛]", date="2026-11-02"),
+        "content/info/c.md": entry(tags="[教育]", date="2026-11-03"),
+    })
+    related = site_of(root).related
+    assert [e.path for e in related["content/info/a.md"]] == ["content/info/b.md"]
+    assert related["content/info/c.md"] == ()

@@ -1,0 +1,86 @@
+"""The output folder switches from one complete site to the next in one step."""
+
+from pathlib import Path
+
+import pytest
+
+from generator.errors import BuildFailed
+from generator.write import OutputTree, Planned
+
+
+def files(pairs: dict[str, str]):  # type: ignore[no-untyped-def]
+    planned = [Planned(path, key) for path, key in pairs.items()]
+
+    def produce(paths: list[str]):  # type: ignore[no-untyped-def]
+        for path in paths:
+            yield path, f"{path}={pairs[path]}".encode()
+
+    return planned, produce
+
+
+def read(output: Path) -> dict[str, str]:
+    return {p.relative_to(output.resolve()).as_posix(): p.read_text()
+            for p in output.resolve().rglob("*") if p.is_file()}
+
+
+def test_each_build_becomes_current_in_one_switch(tmp_path: Path) -> None:
+    tree = OutputTree(tmp_path / "output")
+    tree.write(*files({"index.html": "1", "info/a/index.html": "1"}))
+    assert (tmp_path / "output").is_symlink()
+    assert read(tmp_path / "output") == {"index.html": "index.html=1", "info/a/index.html": "info/a/index.html=1"}
+    stats = tree.write(*files({"index.html": "2", "info/b/index.html": "1"}))
+    assert read(tmp_path / "output") == {"index.html": "index.html=2", "info/b/index.html": "info/b/index.html=1"}
+    assert stats.removed == 1 and not (tmp_path / "output/info/a").exists(), "deleted pages and folders vanish"
+
+
+def test_unchanged_pages_are_not_rendered_again(tmp_path: Path) -> None:
+    tree = OutputTree(tmp_path / "output")
+    tree.write(*files({"a.html": "1", "b.html": "1"}))
+    tree.write(*files({"a.html": "1", "b.html": "2"}))
+    planned, produce = files({"a.html": "1", "b.html": "3"})
+    asked: list[str] = []
+
+    def counting(paths: list[str]):  # type: ignore[no-untyped-def]
+        asked.extend(paths)
+        return produce(paths)
+
+    stats = tree.write(planned, counting)
+    assert asked == ["b.html"] and stats.kept == 1
+    assert read(tmp_path / "output")["a.html"] == "a.html=1"
+
+
+def test_no_change_writes_nothing(tmp_path: Path) -> None:
+    tree = OutputTree(tmp_path / "output")
+    tree.write(*files({"a.html": "1"}))
+    stats = tree.write(*files({"a.html": "1"}))
+    assert not stats.switched and stats.written == 0
+
+
+def test_a_failing_build_leaves_the_current_site_alone(tmp_path: Path) -> None:
+    tree = OutputTree(tmp_path / "output")
+    tree.write(*files({"a.html": "1", "b.html": "1"}))
+    before = read(tmp_path / "output")
+    planned, _ = files({"a.html": "2", "b.html": "2"})
+
+    def failing(paths: list[str]):  # type: ignore[no-untyped-def]
+        yield paths[0], b"half"
+        raise BuildFailed([])
+
+    with pytest.raises(BuildFailed):
+        tree.write(planned, failing)
+    assert read(tmp_path / "output") == before
+    tree.write(*files({"a.html": "3", "b.html": "1"}))  # the half-written spare is repaired
+    assert read(tmp_path / "output") == {"a.html": "a.html=3", "b.html": "b.html=1"}
+
+
+def test_a_real_folder_in_the_way_is_never_deleted(tmp_path: Path) -> None:
+    (tmp_path / "output").mkdir()
+    (tmp_path / "output/keep.txt").write_text("mine")
+    problems = OutputTree(tmp_path / "output").check()
+    assert problems and "not made by bulletin" in problems[0].message
+
+
+def test_output_paths_may_not_leave_the_folder(tmp_path: Path) -> None:
+    with pytest.raises(BuildFailed):
+        OutputTree(tmp_path / "output").write(*files({"../escape.html": "1"}))
+    assert not (tmp_path / "escape.html").exists()

@@ -16,6 +16,7 @@ from .config import load_config
 from .entry import parse_date
 from .errors import BuildFailed, format_errors, only_errors
 from .scaffold import new_entry
+from .serve import serve
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
 
@@ -52,6 +53,16 @@ def _parser() -> argparse.ArgumentParser:
                                     "configuration and templates without writing anything.")
     _source(check_cmd)
     check_cmd.set_defaults(run=_check)
+
+    serve_cmd = commands.add_parser("serve", help="live preview: build, serve, rebuild on every save",
+                                    description="Build the site with drafts into a temporary folder, serve it,"
+                                    " watch content/, templates/ and bulletin.yaml, rebuild on each change and"
+                                    " reload open browser tabs. Errors show in the terminal and the browser.")
+    _source(serve_cmd)
+    serve_cmd.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    serve_cmd.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0 picks a free one)")
+    serve_cmd.add_argument("--audience", help="preview as this audience level")
+    serve_cmd.set_defaults(run=_serve)
 
     new_cmd = commands.add_parser("new", help="create a new entry from a template",
                                   description="Create content/TYPE/YEAR/SLUG.md with front matter"
@@ -101,6 +112,18 @@ def _build(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     print(f"built {result.entries} entries, {result.pages} pages in {result.seconds:.2f} s "
           f"({w.written} written, {w.copied} copied, {w.kept} unchanged, {w.removed} removed)"
           f" -> {options.output}")
+    return EXIT_OK
+
+
+def _serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    config, errors = load_config(args.source)
+    if config is not None and args.audience is not None and args.audience not in config.audiences:
+        parser.error(f"unknown audience '{args.audience}'; use one of: {', '.join(config.audiences)}")
+    try:
+        serve(args.source, args.host, args.port, args.audience, log=lambda text: print(text, flush=True))
+    except OSError as problem:
+        print(f"cannot serve on {args.host}:{args.port}: {problem.strerror or problem}", file=sys.stderr)
+        return EXIT_USAGE
     return EXIT_OK
 
 

@@ -267,7 +267,7 @@ def _issue(reader: FieldReader, config: Config,
     if publication is None or date is None:
         return publication, None
     if config.publications[publication].numbering == "running":
-        year = 0
+        return publication, IssueRef(number, 0, item)  # one count across years
     return publication, IssueRef(number, year or date.year, item)
 
 

@@ -106,3 +106,21 @@ def test_related_entries_share_tags(make_site: MakeSite) -> None:
     related = site_of(root).related
     assert [e.path for e in related["content/info/a.md"]] == ["content/info/b.md"]
     assert related["content/info/c.md"] == ()
+
+
+def test_running_numbering_issues_ignore_the_year_and_meet_their_issue_file(make_site: MakeSite) -> None:
+    config = "publications:\n  meiri: {name: 每日要情, numbering: running}\n"
+    root = make_site({
+        "content/info/a.md": entry(date="2026-12-31", publication="meiri", issue=338),
+        "content/info/b.md": entry(date="2027-01-01", publication="meiri", issue=339),
+        "content/issues/meiri-338.yaml": "publication: meiri\nnumber: 338\nsigner: 陈志远\n",
+    }, config=config)
+    from generator.config import load_config
+
+    cfg, _ = load_config(root)
+    assert cfg is not None
+    loaded = load(root, cfg)
+    assert not loaded.errors and not check(loaded, cfg)
+    [view] = build_site(loaded, cfg, "internal", NOW + dt.timedelta(days=60)).publications
+    assert [(i.url, i.info and i.info.signer) for i in view.issues] == [("meiri/339/", None),
+                                                                        ("meiri/338/", "陈志远")]

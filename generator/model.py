@@ -167,6 +167,11 @@ def _issue_file_problems(loaded: Loaded, config: Config) -> list[SourceError]:
         if entry.publication and entry.issue:
             numbers[(entry.publication, entry.issue.year)].setdefault(entry.issue.number, entry.path)
     for info in loaded.issues:
+        if info.number not in numbers.get((info.publication, info.year), {}):
+            problems.append(SourceError(info.path, 1, "no entry belongs to this issue",
+                                        "check publication, number and year against the entries' 'issue:'",
+                                        warning=True))
+    for info in loaded.issues:
         numbers[(info.publication, info.year)][info.number] = info.path
     for (publication, year), found in numbers.items():
         ordered = sorted(found)

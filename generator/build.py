@@ -5,6 +5,7 @@ config -> load -> check -> model -> pages -> render -> write.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import time
 from collections.abc import Callable, Iterator
@@ -14,9 +15,10 @@ from pathlib import Path
 from . import __version__
 from .config import Config, load_config
 from .errors import BuildFailed, SourceError, only_errors
+from .index import index_pages
 from .load import Loaded, load
 from .model import build_site, check
-from .pages import Page, fingerprint, plan
+from .pages import Fingerprints, Page, plan
 from .render import make_renderer
 from .strings import load_strings
 from .themes import template_dirs, templates_digest
@@ -78,10 +80,11 @@ def build(options: BuildOptions, progress: Progress = _quiet) -> BuildResult:
     tree = OutputTree(options.output)
     if tree.check():
         raise BuildFailed(tree.check())
-    pages = [*plan(site, options.source), *static_pages(options.source)]
-    shared = hashlib.sha256(f"{__version__}:{config.digest}:{templates_digest(options.source)}:"
+    pages = [*plan(site, options.source), *static_pages(options.source), *index_pages(site, options.source)]
+    shared = hashlib.sha256(f"{code_digest()}:{config.digest}:{templates_digest(options.source)}:"
                             f"{sorted(strings.items())}".encode()).hexdigest()
-    planned = [Planned(p.path, _key(shared, p)) for p in pages]
+    fingerprints = Fingerprints()
+    planned = [Planned(p.path, _key(shared, p, fingerprints)) for p in pages]
     by_path: dict[str, Page] = {}
     for page in pages:
         if by_path.setdefault(page.path, page) is not page:
@@ -92,7 +95,9 @@ def build(options: BuildOptions, progress: Progress = _quiet) -> BuildResult:
     def produce(paths: list[str]) -> Iterator[tuple[str, bytes]]:
         for done, path in enumerate(paths, start=1):
             page = by_path[path]
-            if page.copy is not None:
+            if page.generate is not None:
+                yield path, page.generate()
+            elif page.copy is not None:
                 yield path, page.copy.read_bytes()
             else:
                 yield path, renderer.render(page.template or "", page.context)
@@ -105,9 +110,18 @@ def build(options: BuildOptions, progress: Progress = _quiet) -> BuildResult:
                        tuple(p for p in problems if p.warning))
 
 
-def _key(shared: str, page: Page) -> str:
+@functools.cache
+def code_digest() -> str:
+    """The generator's own code: a page made by other code is not reused (nor is its version)."""
+    digest = hashlib.sha256(__version__.encode())
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _key(shared: str, page: Page, fingerprints: Fingerprints) -> str:
     return hashlib.sha256(f"{shared}:{page.path}:{page.template}:{page.copy}:"
-                          f"{fingerprint(page.context)}".encode()).hexdigest()[:32]
+                          f"{fingerprints.of(page.context)}".encode()).hexdigest()[:32]
 
 
 def static_pages(source: Path) -> list[Page]:

@@ -92,7 +92,7 @@ def _build(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     def progress(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
-    config, errors = load_config(args.source)
+    config, _ = load_config(args.source)
     if config is not None and args.audience is not None and args.audience not in config.audiences:
         parser.error(f"unknown audience '{args.audience}'; use one of: {', '.join(config.audiences)}")
     options = BuildOptions(source=args.source, output=args.output or args.source / "output",
@@ -116,7 +116,7 @@ def _build(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 
 def _serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    config, errors = load_config(args.source)
+    config, _ = load_config(args.source)
     if config is not None and args.audience is not None and args.audience not in config.audiences:
         parser.error(f"unknown audience '{args.audience}'; use one of: {', '.join(config.audiences)}")
     try:

@@ -10,24 +10,28 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from .entry import Entry
-from .model import Collection, Issue, PublicationView, Site
+from .model import Collection, Site
 
 FEED_ENTRIES = 20
 
 
 @dataclass(frozen=True)
 class Page:
+    """One output file: rendered from `template`, copied from `copy`, or made by `generate`.
+    `context` must determine the file completely: its fingerprint decides reuse."""
+
     path: str  # output file below the site root
-    template: str | None  # None: a file published as it is, from `copy`
+    template: str | None
     context: dict[str, Any] = field(default_factory=dict)
     copy: Path | None = None
     sitemap: bool = False
+    generate: Callable[[], bytes] | None = field(default=None, compare=False)
 
 
 class Crumb(NamedTuple):
@@ -57,8 +61,10 @@ class Pager:
 
 
 def plan(site: Site, source: Path) -> list[Page]:
+    from .stats import stats_pages  # here, not above: stats builds its pages from this module's Page
+
     pages = [*_home(site), *_publications(site), *_entries(site, source), *_lists(site),
-             *_indexes(site), *_feeds(site)]
+             *_indexes(site), *_feeds(site), *stats_pages(site)]
     pages.append(Page("404.html", "404.html", {"crumbs": ()}))
     pages.append(Page("sitemap.xml", "sitemap.xml",
                       {"urls": tuple(p.path.removesuffix("index.html") for p in pages
@@ -83,8 +89,12 @@ def _publications(site: Site) -> Iterator[Page]:
         yield Page(f"{view.url}index.html", "publication.html",
                    {"view": view, "crumbs": crumbs}, sitemap=True)
         for issue in view.issues:
-            yield Page(f"{issue.url}index.html", "issue.html",
-                       {"issue": issue, "crumbs": (*crumbs, Crumb(issue, issue.url, "issue"))}, sitemap=True)
+            # Both pages show the items' bodies (the print edition), so both depend on their links.
+            shown = {"issue": issue, "linked": _linked(site, issue.items),
+                     "crumbs": (*crumbs, Crumb(issue, issue.url, "issue"))}
+            yield Page(f"{issue.url}index.html", "issue.html", shown, sitemap=True)
+            yield Page(f"{issue.url}print/index.html", "print.html", {**shown, "crumbs": (
+                *shown["crumbs"], Crumb("print_edition", f"{issue.url}print/", "ui"))}, sitemap=True)
         yield Page(f"{view.url}feed.xml", "feed.xml", _feed_context(
             site, view.publication.name, view.url,
             sorted((i for issue in view.issues for i in issue.items),
@@ -106,14 +116,19 @@ def _entries(site: Site, source: Path) -> Iterator[Page]:
             "related": site.related.get(entry.path, ()),
             "source_url": site.source_url(entry.source) if entry.source else None,
             "tag_urls": tuple((tag, site.tag_url(tag)) for tag in entry.tags),
-            "linked": tuple((target, target in site.by_path and site.by_path[target].url)
-                            for target, _ in entry.links),
+            "linked": _linked(site, (entry,)),
             "crumbs": (*crumbs, Crumb(entry.title, entry.url)),
         }, sitemap=True)
         for item in (*entry.attachments, *entry.assets):
             yield Page(f"{entry.url}{item.name}", None, {"size": item.size,
                                                         "entry": entry.digest},
                        copy=source / item.source)
+
+
+def _linked(site: Site, entries: Iterable[Entry]) -> tuple[tuple[str, str | bool], ...]:
+    """Where the bodies' links lead: a page showing a body changes when a target's URL does."""
+    return tuple((target, target in site.by_path and site.by_path[target].url)
+                 for entry in entries for target, _ in entry.links)
 
 
 def _lists(site: Site) -> Iterator[Page]:
@@ -191,31 +206,41 @@ def _feed_context(site: Site, title: str, url: str, entries: Iterable[Entry]) ->
             "updated": max((e.date for e in latest), default=dt.datetime(2000, 1, 1))}
 
 
-def fingerprint(value: Any) -> str:
-    """A digest of everything a page shows; entries count by their content digest."""
-    digest = hashlib.sha256()
-    _feed(digest, value)
-    return digest.hexdigest()
+class Fingerprints:
+    """Digests of page contexts. Entries count by their content digest; an issue, a
+    collection or a pager shared by many pages is digested once per build."""
 
+    def __init__(self) -> None:
+        self.memo: dict[int, bytes] = {}
 
-def _feed(digest: Any, value: Any) -> None:
-    if isinstance(value, Entry):
-        digest.update(f"E{value.digest}".encode())
-    elif isinstance(value, Issue):
-        digest.update(f"I{value.publication}{value.year}/{value.number}".encode())
-        digest.update((value.info.digest if value.info else "-").encode())
-        _feed(digest, value.items)
-    elif isinstance(value, PublicationView | Collection | Pager) or is_dataclass(value):
-        digest.update(type(value).__name__.encode())
-        for item in fields(value):  # type: ignore[arg-type]
-            _feed(digest, getattr(value, item.name))
-    elif isinstance(value, dict):
-        for key in sorted(value):
-            digest.update(f"K{key}".encode())
-            _feed(digest, value[key])
-    elif isinstance(value, list | tuple):
-        digest.update(f"L{len(value)}".encode())
-        for item in value:
-            _feed(digest, item)
-    else:
-        digest.update(f"V{type(value).__name__}:{value!r};".encode())
+    def of(self, value: Any) -> str:
+        digest = hashlib.sha256()
+        self._feed(digest, value)
+        return digest.hexdigest()
+
+    def _shared(self, value: Any) -> bytes:
+        known = self.memo.get(id(value))
+        if known is None:
+            digest = hashlib.sha256(type(value).__name__.encode())
+            for item in fields(value):
+                self._feed(digest, getattr(value, item.name))
+            known = self.memo[id(value)] = digest.digest()
+        return known
+
+    def _feed(self, digest: Any, value: Any) -> None:
+        if isinstance(value, Entry):
+            digest.update(value.digest.encode())
+        elif isinstance(value, str | int | float | bool | None | dt.datetime | Path):
+            digest.update(f"{type(value).__name__}:{value!r};".encode())
+        elif isinstance(value, tuple | list):
+            digest.update(f"L{len(value)}".encode())
+            for item in value:
+                self._feed(digest, item)
+        elif isinstance(value, dict):
+            for key in sorted(value):
+                digest.update(f"K{key}".encode())
+                self._feed(digest, value[key])
+        elif is_dataclass(value):
+            digest.update(self._shared(value))
+        else:
+            digest.update(f"V{type(value).__name__}:{value!r};".encode())

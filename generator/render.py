@@ -19,11 +19,14 @@ from typing import Any
 from urllib.parse import quote
 
 import jinja2
+from markupsafe import Markup
 
+from . import charts, stats
 from .entry import Attachment, Entry
 from .errors import BuildFailed, SourceError
 from .markdown import ASSET_SCHEME, LINK_SCHEME
 from .model import Issue, Site
+from .printing import isolate
 from .strings import Strings
 from .themes import shown_path, template_dirs
 
@@ -67,7 +70,7 @@ def make_renderer(source: Path, site: Site, strings: Strings
     env.globals.update(functions)
     env.filters.update({k: v for k, v in functions.items() if k in _FILTERS})
     errors = []
-    for name in env.list_templates(extensions=("html", "xml", "js")):
+    for name in env.list_templates(extensions=("html", "xml", "csv")):
         if name.startswith("static/"):
             continue
         try:
@@ -83,7 +86,7 @@ def template_error(exc: Exception, source: Path, tb: TracebackType | None) -> So
     line = getattr(exc, "lineno", None)
     while tb is not None:
         name = tb.tb_frame.f_code.co_filename
-        if name.endswith((".html", ".xml", ".js")):
+        if name.endswith((".html", ".xml", ".csv")):
             filename, line = name, tb.tb_lineno
         tb = tb.tb_next
     shown = shown_path(Path(filename), source) if filename else "templates"
@@ -122,6 +125,9 @@ def helpers(site: Site, strings: Strings) -> dict[str, Callable[..., Any] | Any]
     def entry_html(entry: Entry) -> str:
         return resolve_links(entry, site, base)
 
+    def stats_label(label: stats.Label) -> str:
+        return t(label.ui, value=label.value) if label.ui else str(label.value)
+
     return {
         "t": t, "url": url, "abs_url": abs_url, "day": day, "rfc3339": rfc3339,
         "iso": lambda when: when.strftime("%Y-%m-%d"),
@@ -132,6 +138,10 @@ def helpers(site: Site, strings: Strings) -> dict[str, Callable[..., Any] | Any]
         "quote_path": quote_path, "attachment_url": lambda entry, item: attachment_url(
             entry, item, base),
         "site": site, "config": config, "lang": config.language,
+        "print_html": lambda entry, prefix: isolate(entry_html(entry), prefix),
+        "stats_label": stats_label, "stats_csv": lambda table: stats.csv_text(table, stats_label),
+        "stats_csv_url": lambda year, table: url(stats.csv_path(year, table)),
+        "stats_chart": lambda table, title: Markup(charts.draw(table, stats_label, title)),
     }
 
 

@@ -85,10 +85,10 @@ def make_handler(output: Path, state: BuildState) -> type[http.server.SimpleHTTP
         def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
             super().__init__(*args, directory=str(output), **kwargs)
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib's name
+        def log_message(self, format: str, *args: object) -> None:
             pass
 
-        def do_GET(self) -> None:  # noqa: N802 - stdlib's name
+        def do_GET(self) -> None:
             path = unquote(urlsplit(self.path).path)
             if path == f"{PREFIX}events":
                 return self._events()

@@ -48,6 +48,12 @@ def breadcrumbs(page: Page) -> Locator:
     return page.get_by_role("navigation", name="当前位置")
 
 
+@pytest.fixture(autouse=True)
+def quick_failures(page: Page) -> None:
+    """A missing element fails in seconds, not after Playwright's default 30 s."""
+    page.set_default_timeout(5000)
+
+
 def test_reader_walks_from_home_to_an_entry_and_back(page: Page, sample_url: str) -> None:
     page.goto(sample_url)
     expect(page).to_have_title(re.compile(re.escape(CONFIG["title"])))
@@ -56,16 +62,22 @@ def test_reader_walks_from_home_to_an_entry_and_back(page: Page, sample_url: str
     cards = page.locator(".issue-cards .issue-card")
     expect(cards.first).to_be_visible()
     xinxi = CONFIG["publications"]["xinxi"]["name"]
-    expect(cards.filter(has_text=f"《{xinxi}》").first).to_be_visible()
+    card_title = cards.locator(".issue-card-title").filter(has_text=f"《{xinxi}》").first
+    expect(card_title).to_be_visible()
+    latest_on_home = text(card_title)
 
     # The publication page, from the main navigation.
     page.get_by_role("navigation", name="主导航").get_by_role("link", name=f"《{xinxi}》", exact=True).click()
     expect(page).to_have_url(urljoin(sample_url, "xinxi/"))
     expect(page.locator("h1")).to_have_text(f"《{xinxi}》")
+    newest = text(page.locator(".issue-list a").first)
+    assert newest in latest_on_home, f"home shows {latest_on_home!r} as the latest issue, the publication {newest!r}"
 
-    # The newest issue of the publication.
-    issue_link = page.locator(".issue-list a").first
-    expect(issue_link).to_be_visible()
+    # An issue with several items (the list says "共N条"), newest first.
+    listed = page.locator(".issue-list > li")
+    counts = [int(m.group(1)) if (m := re.search(r"共(\d+)条", text(li))) else 0 for li in listed.all()]
+    assert any(n >= 2 for n in counts), f"no issue of 《{xinxi}》 lists two or more items: {counts}"
+    issue_link = listed.nth(next(i for i, n in enumerate(counts) if n >= 2)).locator("a").first
     issue_label = text(issue_link)
     assert re.search(r"第\d+期", issue_label), f"an issue link should read like 2026年第21期, not {issue_label!r}"
     issue_link.click()
@@ -74,10 +86,10 @@ def test_reader_walks_from_home_to_an_entry_and_back(page: Page, sample_url: str
     expect(page).to_have_title(re.compile(re.escape(f"《{xinxi}》")))
     expect(page.locator(".issue-masthead")).to_contain_text(issue_label)
     items = page.locator(".issue-items > li")
-    assert items.count() >= 1, "the issue lists no items"
+    assert items.count() >= 2, "the issue page shows fewer items than its publication page announced"
 
     # An item that names its 报送单位 (the issue shows it as "单位 · 类别").
-    item = items.filter(has_text="·").first
+    item = items.filter(has=page.locator(".entry-meta", has_text="·")).first
     expect(item).to_be_visible()
     source = text(item.locator(".entry-meta")).split(" · ")[0]
     item_link = item.locator(".issue-item-title a")

@@ -1,0 +1,392 @@
+"""The search index: files under search/ that search.js reads, built from the Site.
+
+Written by hand (see searchtext.py for why). Only published entries are in the
+Site, so nothing excluded for this audience can reach the index.
+
+Layout. Entries are numbered oldest first and cut into partitions of
+PARTITION_DOCS. Each partition is an index of its own; a query reads, for each
+token, one shard file per partition. A partition depends only on its own
+entries, so an edit rebuilds one partition and leaves the files of the others
+byte for byte as they were. Numbering by age makes the number the recency.
+
+Tokens and the files of a partition (p<k>/):
+- bigrams of adjacent units and words: documents in d<s>.bin, positions in x<s>.bin;
+- CJK characters (one-character queries): documents in u<s>.bin;
+- word prefixes (the last word a reader types matches as a prefix): w<s>.bin;
+- facets ("type=notice", "year=2026"): f<s>.bin;
+- each entry's title, URL, date and text for result excerpts: <n>.json.gz.
+A token's 64-bit hash picks its shard (low bits) and is its key there.
+
+A shard file: u32 count (top bit set when keys are 64-bit: two tokens of the
+shard share their high 32 bits), count u32 keys (the hash's high halves,
+ascending; then the low halves when 64-bit), count varint lengths, the data.
+A token's documents: varint n, n varint id deltas, n varint flags (occurrences
+up to 63, +64 when in the title). x<s>.bin holds no keys: count varint lengths
+in the order of d<s>.bin, then per document of the token's list a varint count
+and varint position deltas.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .entry import Entry
+from .model import Site
+from .pages import Crumb, Page
+from .searchtext import WORD_BIT, fnv1a64, fold_table, normalise, units
+from .themes import template_dirs
+
+PARTITION_DOCS = 2048
+TITLE_SPAN = 256  # a title's units sit below this position; the other fields follow it
+MAX_COUNT = 63
+UNIGRAM, BIGRAM, WORD, PREFIX, FACET = 1, 2, 3, 4, 5
+FIELD_BREAK = "\n\x01\n"  # between fields: a separator that no term can match across
+WIDE = 1 << 31
+FACET_SHARDS = 8
+_MIX1, _MIX2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+def shards_for(docs: int) -> int:
+    """Document shards per partition: about one per entry, a power of two from 8 to 2048."""
+    shards = 8
+    while shards < 2048 and shards * 2 <= docs:
+        shards *= 2
+    return shards
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        x = x ^ (x >> np.uint64(30))
+        x = x * _MIX1
+        x = x ^ (x >> np.uint64(27))
+        x = x * _MIX2
+        return x ^ (x >> np.uint64(31))
+
+
+def token_hash(kind: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """mix(mix(kind * golden + a) + b) over uint64; search.js computes the same with BigInt."""
+    with np.errstate(over="ignore"):
+        return _mix(_mix(kind.astype(np.uint64) * _GOLDEN + a.astype(np.uint64)) + b.astype(np.uint64))
+
+
+@dataclass(frozen=True)
+class Doc:
+    entry: Entry
+    facets: tuple[str, ...]
+
+    @property
+    def rest(self) -> str:
+        """Everything searchable but the title, one field after another."""
+        entry = self.entry
+        return FIELD_BREAK.join((entry.summary, *entry.tags, entry.source or "", entry.text))
+
+
+def documents(site: Site) -> list[Doc]:
+    """Published entries, oldest first: their number is their place in that order."""
+    docs = []
+    for entry in sorted(site.entries, key=lambda e: (e.date, e.path)):
+        facets = [f"type={entry.type}", f"year={entry.date.year}"]
+        if entry.publication:
+            facets.append(f"publication={entry.publication}")
+        if entry.source:
+            facets.append(f"source={entry.source}")
+        docs.append(Doc(entry, tuple(facets)))
+    return docs
+
+
+def index_pages(site: Site, source: Path) -> Iterator[Page]:
+    docs = documents(site)
+    partitions = [docs[i:i + PARTITION_DOCS] for i in range(0, len(docs), PARTITION_DOCS)]
+    for number, members in enumerate(partitions):
+        shards = shards_for(len(members))
+        # One digest for the partition: its thousands of files share it.
+        members_digest = hashlib.sha256("".join(f"{d.entry.digest}{d.entry.url}" for d in members).encode())
+        context = {"partition": number, "shards": shards, "members": members_digest.hexdigest(),
+                   "base": site.config.base_path}
+        build_files = _once(functools.partial(partition_files, members, site.config.base_path,
+                                              site.config.types))
+        for name in partition_names(len(members)):
+            yield Page(f"search/p{number}/{name}", None, context,
+                       generate=functools.partial(_pick, build_files, name))
+    meta = _meta(site, docs, [len(p) for p in partitions])
+    yield Page("search/index.html", "search.html",
+               {"facets": meta["facets"], "crumbs": (Crumb("search", "search/", "ui"),)})
+    yield Page("search/meta.json", None, {"meta": meta},
+               generate=lambda: json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode())
+    fold = "".join(f"{chr(a)}{b}" for a, b in sorted(fold_table().items()))
+    yield Page("search/fold.json", None, {"fold": hashlib.sha256(fold.encode()).hexdigest()},
+               generate=lambda: json.dumps(fold, ensure_ascii=False).encode())
+    script = next(d / "search/search.js" for d in template_dirs(source) if (d / "search/search.js").exists())
+    yield Page("search/search.js", None, {"script": script.stat().st_mtime_ns}, copy=script)
+
+
+def partition_names(docs: int) -> list[str]:
+    """The files of a partition of `docs` entries: known without building it."""
+    shards, small = shards_for(docs), small_shards(docs)
+    return ([f"d{s}.bin" for s in range(shards)] + [f"x{s}.bin" for s in range(shards)]
+            + [f"u{s}.bin" for s in range(small)] + [f"w{s}.bin" for s in range(small)]
+            + [f"f{s}.bin" for s in range(FACET_SHARDS)] + [f"{i}.json.gz" for i in range(docs)])
+
+
+def small_shards(docs: int) -> int:
+    """Shards for one-character and prefix tokens: fewer tokens, longer lists."""
+    return max(8, shards_for(docs) // 2)
+
+
+def _once(make: Callable[[], dict[str, bytes]]) -> Callable[[], dict[str, bytes]]:
+    """A partition is built on first need, once, and only if one of its files must be written."""
+    return functools.cache(make)
+
+
+def _pick(files: Callable[[], dict[str, bytes]], name: str) -> bytes:
+    return files()[name]
+
+
+def _meta(site: Site, docs: list[Doc], sizes: list[int]) -> dict[str, object]:
+    config = site.config
+    counts: dict[str, int] = {}
+    for doc in docs:
+        for facet in doc.facets:
+            counts[facet] = counts.get(facet, 0) + 1
+
+    def facet(kind: str, names: dict[str, str] | None = None) -> list[list[object]]:
+        values = sorted((f.split("=", 1)[1] for f in counts if f.startswith(kind + "=")),
+                        reverse=kind == "year")
+        return [[v, (names or {}).get(v, v), counts[f"{kind}={v}"]] for v in values]
+
+    return {
+        "version": 1, "docs": len(docs), "partition": PARTITION_DOCS, "title_span": TITLE_SPAN,
+        "facet_shards": FACET_SHARDS,
+        "partitions": [[size, shards_for(size), small_shards(size)] for size in sizes],
+        "facets": {"type": facet("type", config.types),
+                   "publication": facet("publication", {k: p.name for k, p in config.publications.items()}),
+                   "source": facet("source"), "year": facet("year")},
+    }
+
+
+@dataclass(frozen=True)
+class Occurrences:
+    """Token occurrences of a partition: one row per (token, document, position)."""
+
+    kind: np.ndarray
+    hash: np.ndarray
+    doc: np.ndarray
+    pos: np.ndarray
+
+    def only(self, *kinds: int) -> Occurrences:
+        keep = np.isin(self.kind, np.array(kinds, dtype=np.uint64))
+        return Occurrences(self.kind[keep], self.hash[keep], self.doc[keep], self.pos[keep])
+
+
+def partition_files(docs: list[Doc], base: str, type_names: dict[str, str]) -> dict[str, bytes]:
+    """Every file of one partition, by name within its folder."""
+    found = occurrences(docs)
+    shards, small = shards_for(len(docs)), small_shards(len(docs))
+    files: dict[str, bytes] = {}
+    positional = Postings.of(found.only(BIGRAM, WORD))
+    d_files, order = _shard_files(positional.token_hash, positional.document_lists(), shards)
+    x_data, x_ends = positional.position_lists()
+    for number in range(shards):
+        files[f"d{number}.bin"] = d_files[number]
+        files[f"x{number}.bin"] = _aligned_file(x_data, x_ends, order[number])
+    for prefix, kind in (("u", UNIGRAM), ("w", PREFIX)):
+        postings = Postings.of(found.only(kind))
+        for number, blob in enumerate(_shard_files(postings.token_hash, postings.document_lists(), small)[0]):
+            files[f"{prefix}{number}.bin"] = blob
+    facets = Postings.of(found.only(FACET))
+    for number, blob in enumerate(_shard_files(facets.token_hash, facets.document_lists(), FACET_SHARDS)[0]):
+        files[f"f{number}.bin"] = blob
+    for local, doc in enumerate(docs):
+        files[f"{local}.json.gz"] = _doc_file(doc, base, type_names)
+    return files
+
+
+def occurrences(docs: list[Doc]) -> Occurrences:
+    """Tokenise a partition's documents in one pass: title and rest of each, in order."""
+    joined = normalise("\0".join(text for doc in docs for text in (doc.entry.title, doc.rest)))
+    found = units(joined)
+    # Where each segment starts in the joined text ("\0" survives normalisation).
+    breaks = np.flatnonzero(np.frombuffer(joined.encode("utf-32-le"), dtype="<u4") == 0)
+    segment_starts = np.concatenate(([0], breaks + 1))
+    segment = np.searchsorted(segment_starts, found.starts, side="right") - 1
+    first_unit = np.searchsorted(segment, np.arange(len(segment_starts)))
+    local = np.arange(len(found.ids)) - first_unit[segment]
+    in_title = segment % 2 == 0
+    keep = ~in_title | (local < TITLE_SPAN - 2)  # an endless title is cut, not spread into the body
+    word_kept = keep[(found.ids & WORD_BIT) != 0]
+    words = [w for w, kept in zip(found.words, word_kept.tolist(), strict=True) if kept]
+    ids, segment = found.ids[keep], segment[keep]
+    pos = np.where(in_title, local, local + TITLE_SPAN)[keep]
+    doc = segment // 2
+    is_word = (ids & WORD_BIT) != 0
+    cjk = (ids != 0) & ~is_word
+    pair = (ids[:-1] != 0) & (ids[1:] != 0) & (segment[:-1] == segment[1:])
+    none = np.zeros(0, dtype=np.uint64)
+    parts = [
+        (UNIGRAM, ids[cjk], None, doc[cjk], pos[cjk]),
+        (WORD, ids[is_word], None, doc[is_word], pos[is_word]),
+        (BIGRAM, ids[:-1][pair], ids[1:][pair], doc[:-1][pair], pos[:-1][pair]),
+        _prefixes(words, doc[is_word]),
+        _facets(docs),
+    ]
+    kind = np.concatenate([np.full(len(p[1]), p[0], dtype=np.uint64) for p in parts])
+    a = np.concatenate([p[1] for p in parts])
+    b = np.concatenate([p[2] if p[2] is not None else np.zeros(len(p[1]), dtype=np.uint64) for p in parts]
+                       + [none])
+    return Occurrences(kind, token_hash(kind, a, b), np.concatenate([p[3] for p in parts]),
+                       np.concatenate([p[4] for p in parts]))
+
+
+@functools.lru_cache(maxsize=100_000)
+def _prefix_ids(word: str) -> tuple[int, ...]:
+    return tuple(fnv1a64(word[:n]) | (1 << 63) for n in range(1, len(word) + 1))
+
+
+Part = tuple[int, np.ndarray, "np.ndarray | None", np.ndarray, np.ndarray]
+
+
+def _prefixes(words: list[str], docs: np.ndarray) -> Part:
+    """Each prefix of each word, once per document. Prefixes have no position (and are not in
+    the title: a prefix match ranks by its document's other terms and recency)."""
+    rows = sorted({(doc, prefix) for doc, word in set(zip(docs.tolist(), words, strict=True))
+                   for prefix in _prefix_ids(word)})
+    return (PREFIX, np.array([p for _, p in rows], dtype=np.uint64), None,
+            np.array([d for d, _ in rows], dtype=np.int64), np.full(len(rows), TITLE_SPAN, dtype=np.int64))
+
+
+def _facets(docs: list[Doc]) -> Part:
+    rows = [(local, fnv1a64(f) | (1 << 63)) for local, doc in enumerate(docs) for f in doc.facets]
+    return (FACET, np.array([h for _, h in rows], dtype=np.uint64), None,
+            np.array([d for d, _ in rows], dtype=np.int64), np.full(len(rows), TITLE_SPAN, dtype=np.int64))
+
+
+@dataclass(frozen=True)
+class Postings:
+    """Occurrences grouped by token, then by document, all in ascending order."""
+
+    token_hash: np.ndarray  # per token
+    token_of_posting: np.ndarray  # per posting (token, document)
+    posting_doc: np.ndarray
+    posting_flags: np.ndarray
+    posting_of_occurrence: np.ndarray  # per occurrence
+    pos: np.ndarray
+
+    @staticmethod
+    def of(found: Occurrences) -> Postings:
+        order = np.lexsort((found.pos, found.doc, found.hash))
+        hashes, doc, pos = found.hash[order], found.doc[order], found.pos[order]
+        new_token = np.ones(len(hashes), dtype=bool)
+        new_token[1:] = hashes[1:] != hashes[:-1]
+        new_posting = new_token.copy()
+        new_posting[1:] |= doc[1:] != doc[:-1]
+        starts = np.flatnonzero(new_posting)
+        count = np.diff(np.append(starts, len(hashes)))
+        in_title = np.maximum.reduceat((pos < TITLE_SPAN).astype(np.int64), starts) if len(starts) else count
+        return Postings(hashes[new_token], (np.cumsum(new_token) - 1)[starts], doc[starts],
+                        np.minimum(count, MAX_COUNT) + 64 * in_title, np.cumsum(new_posting) - 1, pos)
+
+    def document_lists(self) -> tuple[bytes, np.ndarray]:
+        """Per token: varint n, n id deltas, n flags. Returns the data and each token's end."""
+        per_token = np.bincount(self.token_of_posting, minlength=len(self.token_hash))
+        deltas = _deltas(self.posting_doc, np.cumsum(per_token) - per_token)
+        return _records(per_token, self.token_of_posting, [deltas, self.posting_flags])
+
+    def position_lists(self) -> tuple[bytes, np.ndarray]:
+        """Per token, per document of its list: varint count, count position deltas."""
+        postings = len(self.posting_doc)
+        per_posting = np.bincount(self.posting_of_occurrence, minlength=postings)
+        deltas = _deltas(self.pos, np.cumsum(per_posting) - per_posting)
+        data, posting_ends = _records(per_posting, self.posting_of_occurrence, [deltas])
+        ends = np.zeros(len(self.token_hash), dtype=np.int64)
+        if postings:
+            last = np.flatnonzero(np.append(self.token_of_posting[1:] != self.token_of_posting[:-1], True))
+            ends[self.token_of_posting[last]] = posting_ends[last]
+        return data, ends
+
+
+def _deltas(values: np.ndarray, group_starts: np.ndarray) -> np.ndarray:
+    """Differences to the previous value, except at the start of each group."""
+    deltas = values.copy()
+    later = np.ones(len(values), dtype=bool)
+    later[group_starts[group_starts < len(values)]] = False
+    deltas[later] = values[later] - values[np.flatnonzero(later) - 1]
+    return deltas
+
+
+def _records(counts: np.ndarray, owner: np.ndarray, columns: list[np.ndarray]) -> tuple[bytes, np.ndarray]:
+    """For each group: its count, then each column's values of its members; varint-encoded."""
+    width = 1 + len(columns) * counts
+    start = np.cumsum(width) - width
+    stream = np.zeros(int(width.sum()), dtype=np.int64)
+    stream[start] = counts
+    rank = np.arange(len(owner)) - (np.cumsum(counts) - counts)[owner]
+    for number, column in enumerate(columns):
+        stream[start[owner] + 1 + number * counts[owner] + rank] = column
+    data, byte_ends = _varints(stream)
+    return data, (byte_ends[start + width - 1] if len(counts) else np.zeros(0, dtype=np.int64))
+
+
+def _varints(values: np.ndarray) -> tuple[bytes, np.ndarray]:
+    """LEB128 of non-negative integers, and the byte end of each value."""
+    size = np.ones(len(values), dtype=np.int64)
+    for bits in (7, 14, 21, 28, 35, 42, 49, 56):
+        size += values >= (1 << bits)
+    ends = np.cumsum(size)
+    out = np.zeros(int(ends[-1]) if len(ends) else 0, dtype=np.uint8)
+    starts = ends - size
+    for k in range(int(size.max()) if len(size) else 0):
+        present = size > k
+        more = (size[present] > k + 1).astype(np.int64) << 7
+        out[starts[present] + k] = (((values[present] >> (7 * k)) & 0x7F) | more).astype(np.uint8)
+    return out.tobytes(), ends
+
+
+def _shard_files(hashes: np.ndarray, blobs: tuple[bytes, np.ndarray], shards: int
+                 ) -> tuple[list[bytes], list[np.ndarray]]:
+    """One file per shard, tokens in key order; also each shard's token order (for x files)."""
+    data, ends = blobs
+    starts = np.concatenate(([0], ends[:-1])) if len(ends) else ends
+    high = (hashes >> np.uint64(32)).astype(np.int64)
+    low = (hashes & np.uint64(0xFFFFFFFF)).astype(np.int64)
+    shard = (hashes & np.uint64(shards - 1)).astype(np.int64)
+    order = np.lexsort((low, high, shard))
+    bounds = np.searchsorted(shard[order], np.arange(shards + 1))
+    view = memoryview(data)
+    files, orders = [], []
+    for number in range(shards):
+        members = order[bounds[number]:bounds[number + 1]]
+        keys = high[members]
+        wide = bool(len(keys) > 1 and np.any(keys[1:] == keys[:-1]))
+        header = [np.array([len(members) | (WIDE if wide else 0)], dtype="<u4"), keys.astype("<u4")]
+        if wide:
+            header.append(low[members].astype("<u4"))
+        lengths = ends[members] - starts[members]
+        pieces = [view[a:b] for a, b in zip(starts[members].tolist(), ends[members].tolist(), strict=True)]
+        files.append(b"".join([*(h.tobytes() for h in header), _varints(lengths)[0], *pieces]))
+        orders.append(members)
+    return files, orders
+
+
+def _aligned_file(data: bytes, ends: np.ndarray, members: np.ndarray) -> bytes:
+    """Positions of a d-shard's tokens, in its order, behind their varint lengths."""
+    starts = np.concatenate(([0], ends[:-1])) if len(ends) else ends
+    view = memoryview(data)
+    pieces = [view[a:b] for a, b in zip(starts[members].tolist(), ends[members].tolist(), strict=True)]
+    return _varints(ends[members] - starts[members])[0] + b"".join(pieces)
+
+
+def _doc_file(doc: Doc, base: str, type_names: dict[str, str]) -> bytes:
+    entry = doc.entry
+    data = {"url": f"{base}{entry.url}", "title": entry.title, "date": entry.date.strftime("%Y-%m-%d"),
+            "type": type_names.get(entry.type, entry.type), "source": entry.source or "",
+            "text": "\n".join(t for t in (entry.summary, entry.text) if t)}
+    return gzip.compress(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode(), mtime=0)

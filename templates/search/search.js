@@ -1,0 +1,483 @@
+// bulletin search: a client for the index that `bulletin build` writes to /search/.
+//
+// Usage from any intranet page (an ES module, no dependency):
+//
+//   import { search } from "/search/search.js";
+//   const { total, results } = await search("乡村振兴 2026", {
+//     filters: { type: "notice", publication: "xinxi", source: "东湖区委办公室", year: "2026" },
+//     offset: 0, limit: 10,
+//   });
+//   // results: [{ url, title, date, type, source, excerpt }], excerpt is HTML with <mark>
+//
+// Semantics (the same rules as generator/searchtext.py, which builds the index):
+// - text and query are normalised alike: NFKC, lower case, Traditional folded to
+//   Simplified character by character (search/fold.json, from OpenCC's data);
+// - a run of Chinese characters matches wherever it occurs as a substring, one
+//   character included; Latin words and numbers match as whole words, the last
+//   one typed also as a prefix ("202" finds "2023年");
+// - space-separated terms are all required; "a quoted phrase" must occur as written
+//   (punctuation and spaces in it matter only between two Latin words);
+// - the result set is exactly the entries containing every term in title, summary,
+//   body, tags or source unit; title matches rank first, then relevance, then recency.
+//
+// Written by hand: no library searches Chinese this way (see searchtext.py).
+
+const ROOT = new URL("./", import.meta.url);
+const CJK = [[0x3040, 0x30ff], [0x3400, 0x4dbf], [0x4e00, 0x9fff], [0xac00, 0xd7af], [0xf900, 0xfaff],
+  [0x20000, 0x3134f]];
+const SPACE = 0, OTHER = 1, WORD = 2, HAN = 3;
+const UNIGRAM = 1n, BIGRAM = 2n, WORDTOKEN = 3n, PREFIX = 4n, FACET = 5n;
+const DIRECT = 1, ACROSS = 2; // how two units of a term meet: next position, or one separator between
+const M64 = (1n << 64n) - 1n, TOP = 1n << 63n, GOLDEN = 0x9e3779b97f4a7c15n;
+const FACETS = ["type", "publication", "source", "year"];
+const WORDCHAR = "[[\\p{L}\\p{N}]--[\\p{Script=Han}\\p{Script=Hiragana}\\p{Script=Katakana}\\p{Script=Hangul}]]";
+
+const files = new Map();
+let metaPromise = null;
+let foldPromise = null;
+
+function fetchBytes(path) {
+  if (!files.has(path)) {
+    const promise = fetch(new URL(path, ROOT)).then((response) => {
+      if (!response.ok) throw new Error(`search index file ${path}: HTTP ${response.status}`);
+      return response.arrayBuffer();
+    }).then((buffer) => new Uint8Array(buffer));
+    promise.catch(() => files.delete(path)); // a failed request may be retried
+    files.set(path, promise);
+  }
+  return files.get(path);
+}
+
+async function fetchJSON(path) {
+  return JSON.parse(new TextDecoder().decode(await fetchBytes(path)));
+}
+
+async function fetchGzipJSON(path) {
+  const bytes = await fetchBytes(path);
+  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+  return JSON.parse(await new Response(stream).text());
+}
+
+/** The index's description: document count, partitions, facet values with names and counts. */
+export function meta() {
+  metaPromise ??= fetchJSON("meta.json");
+  return metaPromise;
+}
+
+function foldTable() {
+  foldPromise ??= fetchJSON("fold.json").then((pairs) => {
+    const table = new Map();
+    const chars = Array.from(pairs);
+    for (let i = 0; i + 1 < chars.length; i += 2) table.set(chars[i], chars[i + 1]);
+    return table;
+  });
+  return foldPromise;
+}
+
+function foldChar(char, table) {
+  let out = "";
+  for (const c of char.normalize("NFKC").toLowerCase()) out += table.get(c) ?? c;
+  return out;
+}
+
+function normaliseWith(text, table) {
+  let out = "";
+  for (const c of text.normalize("NFKC").toLowerCase()) out += table.get(c) ?? c;
+  return out;
+}
+
+/** Text as the index sees it: NFKC, lower case, Traditional folded to Simplified. */
+export async function normalise(text) {
+  return normaliseWith(text, await foldTable());
+}
+
+function classOf(char) {
+  const code = char.codePointAt(0);
+  for (const [low, high] of CJK) if (code >= low && code <= high) return HAN;
+  if (/^[\p{L}\p{N}]$/u.test(char)) return WORD;
+  if (/^\s$/u.test(char)) return SPACE;
+  return OTHER;
+}
+
+// Units of normalised text: {kind: "han"|"word"|"sep", text}; the same rules as searchtext.units.
+function units(text) {
+  const chars = Array.from(text);
+  const classes = chars.map(classOf);
+  for (let i = 1; i + 1 < chars.length; i++) {
+    if (chars[i] === "." && /[0-9]/.test(chars[i - 1]) && /[0-9]/.test(chars[i + 1])) classes[i] = WORD;
+  }
+  const out = [];
+  let i = 0;
+  while (i < chars.length) {
+    const start = i;
+    if (classes[i] === HAN) { out.push({ kind: "han", text: chars[i] }); i++; continue; }
+    if (classes[i] === WORD) {
+      while (i < chars.length && classes[i] === WORD) i++;
+      out.push({ kind: "word", text: chars.slice(start, i).join("") });
+      continue;
+    }
+    while (i < chars.length && classes[i] <= OTHER) i++;
+    const onlySpaces = classes.slice(start, i).every((c) => c === SPACE);
+    const before = start > 0 ? classes[start - 1] : -1;
+    const after = i < chars.length ? classes[i] : -1;
+    const betweenWordAndHan = (before === WORD && after === HAN) || (before === HAN && after === WORD);
+    out.push({ kind: "sep", text: chars.slice(start, i).join(""), free: onlySpaces && betweenWordAndHan });
+  }
+  return out;
+}
+
+// ---- hashing, identical to generator/index.py ----
+
+function mix(x) {
+  x ^= x >> 30n; x = (x * 0xbf58476d1ce4e5b9n) & M64;
+  x ^= x >> 27n; x = (x * 0x94d049bb133111ebn) & M64;
+  return x ^ (x >> 31n);
+}
+
+function fnv1a64(text) {
+  let value = 0xcbf29ce484222325n;
+  for (const byte of new TextEncoder().encode(text)) value = ((value ^ BigInt(byte)) * 0x100000001b3n) & M64;
+  return value;
+}
+
+function unitId(unit) {
+  return unit.kind === "han" ? BigInt(unit.text.codePointAt(0)) : fnv1a64(unit.text) | TOP;
+}
+
+function tokenHash(kind, a, b = 0n) {
+  return mix((mix((kind * GOLDEN + a) & M64) + b) & M64);
+}
+
+// ---- query parsing ----
+
+// A term: units that must stand together, with how each pair meets; `prefix` for a last word typed.
+function parse(query, table) {
+  const terms = [];
+  const text = normaliseWith(query, table);
+  const pattern = /["“”]([^"“”]*)["“”]?|[^\s"“”]+/g;
+  let match;
+  while ((match = pattern.exec(text)) !== null) {
+    if (match[1] !== undefined) {
+      const term = phrase(units(match[1]));
+      if (term) terms.push(term);
+      continue;
+    }
+    // Outside quotes, punctuation separates terms just as spaces do.
+    let current = [];
+    for (const unit of units(match[0])) {
+      if (unit.kind === "sep" && !unit.free) {
+        if (current.length) terms.push(bare(current));
+        current = [];
+      } else if (unit.kind !== "sep") current.push(unit);
+    }
+    if (current.length) terms.push(bare(current));
+  }
+  // The last word still being typed matches as a prefix ("202" finds 2023).
+  const last = terms.at(-1);
+  const typing = classOf(Array.from(text).at(-1) ?? " ") === WORD;
+  if (last?.bare && typing && last.units.length === 1 && last.units[0].kind === "word") last.prefix = true;
+  return terms;
+}
+
+function bare(list) {
+  return { units: list, joins: list.slice(1).map(() => DIRECT), prefix: false, bare: true };
+}
+
+function phrase(list) {
+  const kept = [];
+  const joins = [];
+  let separated = false;
+  for (const unit of list) {
+    if (unit.kind === "sep") { separated = true; continue; }
+    if (kept.length) joins.push(separated && unit.kind === "word" && kept.at(-1).kind === "word" ? ACROSS : DIRECT);
+    kept.push(unit);
+    separated = false;
+  }
+  return kept.length ? { units: kept, joins, prefix: false, bare: false } : null;
+}
+
+// The tokens that prove a term: [{hash, offset, positional}]
+function plan(term) {
+  const { units: us, joins } = term;
+  if (us.length === 1) {
+    const unit = us[0];
+    if (unit.kind === "han") return [{ hash: tokenHash(UNIGRAM, unitId(unit)), offset: 0, positional: false, file: "u" }];
+    if (term.prefix) return [{ hash: tokenHash(PREFIX, unitId(unit)), offset: 0, positional: false, file: "w" }];
+    return [{ hash: tokenHash(WORDTOKEN, unitId(unit)), offset: 0, positional: false, file: "d" }];
+  }
+  const offsets = [0];
+  for (const join of joins) offsets.push(offsets.at(-1) + (join === DIRECT ? 1 : 2));
+  const bigram = (i) => ({ hash: tokenHash(BIGRAM, unitId(us[i]), unitId(us[i + 1])), offset: offsets[i], file: "d" });
+  if (us.length === 2 && joins[0] === DIRECT) return [{ ...bigram(0), positional: false }];
+  const tokens = [];
+  let i = 0;
+  while (i < us.length) {
+    if (i + 1 < us.length && joins[i] === DIRECT) { tokens.push(bigram(i)); i += 2; }
+    else if (us[i].kind === "word") { tokens.push({ hash: tokenHash(WORDTOKEN, unitId(us[i])), offset: offsets[i], file: "d" }); i += 1; }
+    else { tokens.push(bigram(i - 1)); i += 1; }
+  }
+  return tokens.map((t) => ({ ...t, positional: true }));
+}
+
+// ---- reading shard files (format: generator/index.py) ----
+
+class Reader {
+  constructor(bytes, at = 0) { this.bytes = bytes; this.at = at; }
+  varint() {
+    let value = 0, shift = 0, byte;
+    do { byte = this.bytes[this.at++]; value += (byte & 0x7f) * 2 ** shift; shift += 7; } while (byte & 0x80);
+    return value;
+  }
+}
+
+const parsed = new WeakMap();
+
+// {count, find(hash) -> index or -1, slice(index) -> Uint8Array}
+function shardTable(bytes, count = null) {
+  if (parsed.has(bytes)) return parsed.get(bytes);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let keysHigh = null, keysLow = null, at = 0;
+  if (count === null) {
+    const head = view.getUint32(0, true);
+    const wide = head >= 0x80000000;
+    count = head & 0x7fffffff;
+    keysHigh = new Uint32Array(count);
+    for (let i = 0; i < count; i++) keysHigh[i] = view.getUint32(4 + 4 * i, true);
+    at = 4 + 4 * count;
+    if (wide) {
+      keysLow = new Uint32Array(count);
+      for (let i = 0; i < count; i++) keysLow[i] = view.getUint32(at + 4 * i, true);
+      at += 4 * count;
+    }
+  }
+  const reader = new Reader(bytes, at);
+  const offsets = new Array(count + 1);
+  offsets[0] = 0;
+  for (let i = 0; i < count; i++) offsets[i + 1] = offsets[i] + reader.varint();
+  const dataStart = reader.at;
+  const table = {
+    count,
+    find(hash) {
+      const high = Number(hash >> 32n), low = Number(hash & 0xffffffffn);
+      let lo = 0, hi = count - 1;
+      while (lo <= hi) {
+        const mid = (lo + hi) >> 1;
+        const h = keysHigh[mid];
+        if (h === high) {
+          if (!keysLow) return mid;
+          const l = keysLow[mid];
+          if (l === low) return mid;
+          if (l < low) lo = mid + 1; else hi = mid - 1;
+        } else if (h < high) lo = mid + 1; else hi = mid - 1;
+      }
+      return -1;
+    },
+    slice(index) { return bytes.subarray(dataStart + offsets[index], dataStart + offsets[index + 1]); },
+  };
+  parsed.set(bytes, table);
+  return table;
+}
+
+// Document list: Map(localId -> flags) in id order.
+function postings(blob) {
+  const list = new Map();
+  if (!blob) return list;
+  const reader = new Reader(blob);
+  const n = reader.varint();
+  const ids = [];
+  let id = 0;
+  for (let i = 0; i < n; i++) { id += reader.varint(); ids.push(id); }
+  for (const doc of ids) list.set(doc, reader.varint());
+  return list;
+}
+
+function positionsOf(blob, docs) {
+  const byDoc = new Map();
+  const reader = new Reader(blob);
+  for (const doc of docs) {
+    const count = reader.varint();
+    const set = new Set();
+    let position = 0;
+    for (let i = 0; i < count; i++) { position += reader.varint(); set.add(position); }
+    byDoc.set(doc, set);
+  }
+  return byDoc;
+}
+
+function shardOf(hash, shards) {
+  return Number(hash & BigInt(shards - 1));
+}
+
+// A token's documents in one partition; for positional tokens also where to find positions.
+async function tokenDocs(partition, prefix, shards, hash) {
+  const path = `p${partition.number}/${prefix}${shardOf(hash, shards)}.bin`;
+  const table = shardTable(await fetchBytes(path));
+  const index = table.find(hash);
+  return { list: postings(index < 0 ? null : table.slice(index)), index, table, path };
+}
+
+async function tokenPositions(partition, token, found) {
+  if (found.index < 0) return new Map();
+  const path = found.path.replace(/\/d(\d+)\.bin$/, "/x$1.bin");
+  const table = shardTable(await fetchBytes(path), found.table.count);
+  return positionsOf(table.slice(found.index), [...found.list.keys()]);
+}
+
+// Documents of one partition holding a term: Map(localId -> {count, title}).
+async function termInPartition(tokens, partition, titleSpan) {
+  const lists = await Promise.all(tokens.map((t) => tokenDocs(partition, t.file, t.file === "d"
+    ? partition.shards : partition.small, t.hash)));
+  const found = new Map();
+  if (!tokens[0].positional) {
+    for (const [doc, flags] of lists[0].list) found.set(doc, { count: flags & 63, title: (flags & 64) !== 0 });
+    return found;
+  }
+  let candidates = [...lists[0].list.keys()];
+  for (const { list } of lists.slice(1)) candidates = candidates.filter((doc) => list.has(doc));
+  if (!candidates.length) return found;
+  const positionLists = await Promise.all(tokens.map((t, i) => tokenPositions(partition, t, lists[i])));
+  const base = tokens[0].offset;
+  for (const doc of candidates) {
+    let count = 0, title = false;
+    for (const start of positionLists[0].get(doc)) {
+      const origin = start - base;
+      if (tokens.every((t, i) => positionLists[i].get(doc).has(origin + t.offset))) {
+        count++;
+        if (origin < titleSpan) title = true;
+      }
+    }
+    if (count) found.set(doc, { count: Math.min(count, 63), title });
+  }
+  return found;
+}
+
+async function facetDocs(partition, facet, value, facetShards) {
+  const hash = tokenHash(FACET, fnv1a64(`${facet}=${value}`) | TOP);
+  const table = shardTable(await fetchBytes(`p${partition.number}/f${shardOf(hash, facetShards)}.bin`));
+  const index = table.find(hash);
+  return new Set(postings(index < 0 ? null : table.slice(index)).keys());
+}
+
+// ---- results ----
+
+function escapeHtml(text) {
+  return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+}
+
+// Where the terms occur in original text: [[start, end]] in UTF-16 offsets of `text`.
+function hits(text, terms, table) {
+  const chars = Array.from(text);
+  let folded = "";
+  const origin = []; // folded UTF-16 index -> original UTF-16 index
+  let at = 0;
+  for (const c of chars) {
+    const f = foldChar(c, table);
+    for (let k = 0; k < f.length; k++) origin.push(at);
+    folded += f;
+    at += c.length;
+  }
+  origin.push(at);
+  const ranges = [];
+  for (const term of terms) {
+    const pieces = term.units.map((u) => u.kind === "han" ? escapeRegExp(u.text)
+      : `(?<!${WORDCHAR})${escapeRegExp(u.text)}${term.prefix ? `${WORDCHAR}*` : `(?!${WORDCHAR})`}`);
+    let source = pieces[0];
+    for (let i = 1; i < pieces.length; i++) {
+      source += term.joins[i - 1] === ACROSS ? "[^\\p{L}\\p{N}]+" : "\\s*";
+      source += pieces[i];
+    }
+    for (const m of folded.matchAll(new RegExp(source, "gv"))) {
+      if (m[0].length) ranges.push([origin[m.index], origin[m.index + m[0].length]]);
+    }
+  }
+  ranges.sort((a, b) => a[0] - b[0] || b[1] - a[1]);
+  const merged = [];
+  for (const range of ranges) {
+    const last = merged.at(-1);
+    if (last && range[0] <= last[1]) last[1] = Math.max(last[1], range[1]);
+    else merged.push([...range]);
+  }
+  return merged;
+}
+
+function escapeRegExp(text) {
+  return text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+}
+
+function marked(text, ranges) {
+  let html = "", at = 0;
+  for (const [start, end] of ranges) {
+    html += escapeHtml(text.slice(at, start)) + "<mark>" + escapeHtml(text.slice(start, end)) + "</mark>";
+    at = end;
+  }
+  return html + escapeHtml(text.slice(at));
+}
+
+/** An excerpt of about `length` characters around the first match, matches in <mark>. */
+function excerpt(text, terms, table, length = 120) {
+  const flat = text.replace(/\s+/g, " ").trim();
+  const ranges = hits(flat, terms, table);
+  const start = ranges.length ? Math.max(0, ranges[0][0] - Math.floor(length / 3)) : 0;
+  const end = Math.min(flat.length, start + length);
+  const window = flat.slice(start, end);
+  const inside = ranges.filter(([a, b]) => a >= start && b <= end).map(([a, b]) => [a - start, b - start]);
+  return (start > 0 ? "…" : "") + marked(window, inside) + (end < flat.length ? "…" : "");
+}
+
+function checkFilters(filters, info) {
+  for (const name of Object.keys(filters)) {
+    if (!FACETS.includes(name)) throw new Error(`unknown filter "${name}"; use ${FACETS.join(", ")}`);
+  }
+  return FACETS.filter((f) => filters[f] !== undefined && filters[f] !== null && filters[f] !== "")
+    .map((f) => [f, String(filters[f])]).filter(([f]) => info.facets[f]);
+}
+
+/**
+ * Search the bulletin.
+ * @param {string} query  words, Chinese text, numbers, "quoted phrases"
+ * @param {{filters?: {type?: string, publication?: string, source?: string, year?: string|number},
+ *          offset?: number, limit?: number}} options
+ * @returns {Promise<{total: number, results: Array<{url: string, title: string, date: string,
+ *          type: string, source: string, excerpt: string, titleHtml: string}>}>}
+ */
+export async function search(query, { filters = {}, offset = 0, limit = 10 } = {}) {
+  const [info, table] = await Promise.all([meta(), foldTable()]);
+  const terms = parse(String(query ?? ""), table);
+  const active = checkFilters(filters, info);
+  if (!terms.length && !active.length) return { total: 0, results: [] };
+  const plans = terms.map(plan);
+  const partitions = info.partitions.map(([size, shards, small], number) => ({ number, size, shards, small,
+    start: number * info.partition }));
+  const perPartition = await Promise.all(partitions.map(async (p) => {
+    const [found, allowed] = await Promise.all([
+      Promise.all(plans.map((tokens) => termInPartition(tokens, p, info.title_span))),
+      Promise.all(active.map(([f, v]) => facetDocs(p, f, v, info.facet_shards))),
+    ]);
+    return { p, found, allowed };
+  }));
+  const documentFrequency = terms.map((_, t) => perPartition.reduce((n, x) => n + x.found[t].size, 0));
+  const idf = documentFrequency.map((df) => Math.log(1 + info.docs / Math.max(df, 1)));
+  const matches = [];
+  for (const { p, found, allowed } of perPartition) {
+    let docs = terms.length ? [...found[0].keys()] : [...(allowed[0] ?? [])];
+    for (const list of found.slice(1)) docs = docs.filter((d) => list.has(d));
+    for (const set of allowed) docs = docs.filter((d) => set.has(d));
+    for (const doc of docs) {
+      let score = 0, title = terms.length > 0;
+      found.forEach((list, t) => {
+        const hit = list.get(doc);
+        score += idf[t] * (1 + Math.log(hit.count));
+        title &&= hit.title;
+      });
+      matches.push({ partition: p.number, doc, id: p.start + doc, score, title });
+    }
+  }
+  matches.sort((a, b) => (b.title - a.title) || (b.score - a.score) || (b.id - a.id));
+  const page = matches.slice(Math.max(0, offset), Math.max(0, offset) + Math.max(0, limit));
+  const results = await Promise.all(page.map(async (m) => {
+    const doc = await fetchGzipJSON(`p${m.partition}/${m.doc}.json.gz`);
+    return { url: doc.url, title: doc.title, date: doc.date, type: doc.type, source: doc.source,
+      excerpt: excerpt(doc.text, terms, table), titleHtml: marked(doc.title, hits(doc.title, terms, table)) };
+  }));
+  return { total: matches.length, results };
+}

@@ -15,10 +15,12 @@ from .build import BuildOptions, build, check_sources
 from .config import load_config
 from .entry import parse_date
 from .errors import BuildFailed, format_errors, only_errors
+from .publish import Releases
 from .scaffold import new_entry
 from .serve import serve
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
+PUBLISH_STAGING = ".bulletin-publish"  # where publish builds, per audience, before releasing
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -63,6 +65,18 @@ def _parser() -> argparse.ArgumentParser:
     serve_cmd.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0 picks a free one)")
     serve_cmd.add_argument("--audience", help="preview as this audience level")
     serve_cmd.set_defaults(run=_serve)
+
+    publish_cmd = commands.add_parser("publish", help="build for an audience and publish atomically to DEST",
+                                      description="Build the site for an audience and make it the current "
+                                      "release at DEST (a link to a release folder kept beside it), in one "
+                                      "step, after checking every file against a manifest of hashes.")
+    publish_cmd.add_argument("dest", metavar="DEST", type=Path, help="the web root to publish to")
+    _source(publish_cmd)
+    publish_cmd.add_argument("--audience", help="publish entries up to this audience level")
+    publish_cmd.add_argument("--now", type=_moment, help="the build's clock (YYYY-MM-DD[THH:MM])")
+    publish_cmd.add_argument("--keep", type=int, default=5, help="releases to keep (default 5)")
+    publish_cmd.add_argument("--rollback", action="store_true", help="make the previous release current again")
+    publish_cmd.set_defaults(run=_publish)
 
     new_cmd = commands.add_parser("new", help="create a new entry from a template",
                                   description="Create content/TYPE/YEAR/SLUG.md with front matter"
@@ -124,6 +138,31 @@ def _serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     except OSError as problem:
         print(f"cannot serve on {args.host}:{args.port}: {problem.strerror or problem}", file=sys.stderr)
         return EXIT_USAGE
+    return EXIT_OK
+
+
+def _publish(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    releases = Releases(args.dest)
+    if args.keep < 1:
+        parser.error("--keep must be at least 1")
+    try:
+        with releases.locked():
+            if args.rollback:
+                print(f"rolled back: {args.dest} -> release {releases.rollback()}")
+                return EXIT_OK
+            config, _ = load_config(args.source)
+            audience = args.audience or (config.default_audience if config else "internal")
+            if config is not None and audience not in config.audiences:
+                parser.error(f"unknown audience '{audience}'; use one of: {', '.join(config.audiences)}")
+            staging = args.source / PUBLISH_STAGING / audience
+            built = build(BuildOptions(source=args.source, output=staging, audience=audience, now=args.now))
+            done = releases.publish(staging, dt.datetime.now())
+    except BuildFailed as failed:
+        print(format_errors(failed.errors), file=sys.stderr)
+        print(f"publish failed; {args.dest} was not changed", file=sys.stderr)
+        return EXIT_CONTENT
+    print(f"published {built.entries} entries ({done.files} files: {done.copied} copied, {done.linked} unchanged)"
+          f" for '{audience}' -> {args.dest} (release {done.release})")
     return EXIT_OK
 
 

@@ -92,7 +92,7 @@ class Converter:
         self.md = markdown.Markdown(
             extensions=["tables", "footnotes", "def_list", "fenced_code", "sane_lists",
                         "attr_list", "toc", _BulletinExtension()],
-            extension_configs={"toc": {"slugify": slugify_unicode},
+            extension_configs={"toc": {"slugify": heading_id},
                                "footnotes": {"BACKLINK_TITLE": backlink_title}},
             output_format="html",
         )
@@ -116,6 +116,16 @@ class Converter:
             found[kind].append((target, body_line + _line_of(source, raw)))
         return Body(out, plain_text(out), tuple(found["link"]), tuple(found["asset"]),
                     tuple(found["outside"]))
+
+
+# Ids the theme gives elements of an entry page; a heading must not take them.
+THEME_IDS = frozenset({"main", "attachments", "related", "site-search-q"})
+
+
+def heading_id(text: str, separator: str) -> str:
+    """Anchors for headings in any script ("一、总体情况" -> "一总体情况"), never a theme id."""
+    slug = slugify_unicode(text, separator)
+    return f"{slug}{separator}1" if slug in THEME_IDS else slug
 
 
 def plain_text(fragment: str) -> str:

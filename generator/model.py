@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import functools
+import heapq
 import itertools
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -97,11 +99,15 @@ class Site:
     related: dict[str, tuple[Entry, ...]] = field(default_factory=dict, repr=False)
     by_path: dict[str, Entry] = field(default_factory=dict, repr=False)
 
+    @functools.cached_property
+    def _urls(self) -> dict[tuple[str, str], str]:
+        return {(c.kind, c.key): c.url for c in (*self.sources, *self.tags)}
+
     def source_url(self, name: str) -> str | None:
-        return next((c.url for c in self.sources if c.key == name), None)
+        return self._urls.get(("source", name))
 
     def tag_url(self, name: str) -> str | None:
-        return next((c.url for c in self.tags if c.key == name), None)
+        return self._urls.get(("tag", name))
 
     @property
     def pinned(self) -> list[Entry]:
@@ -275,9 +281,8 @@ def _related(published: list[Entry]) -> dict[str, tuple[Entry, ...]]:
     Each tag looks only at the entries nearest in date, so a tag on thousands
     of entries costs a window, not a scan.
     """
-    window = 12
+    window = 8
     oldest_first = list(reversed(published))
-    position = {e.path: i for i, e in enumerate(oldest_first)}
     by_tag: dict[str, list[int]] = defaultdict(list)
     by_source: dict[str, list[int]] = defaultdict(list)
     for index, entry in enumerate(oldest_first):
@@ -286,17 +291,16 @@ def _related(published: list[Entry]) -> dict[str, tuple[Entry, ...]]:
         if entry.source:
             by_source[entry.source].append(index)
     result: dict[str, tuple[Entry, ...]] = {}
-    for entry in oldest_first:
-        me = position[entry.path]
-        scores: Counter[int] = Counter()
+    for me, entry in enumerate(oldest_first):
+        scores: dict[int, int] = {}
         groups = [(by_tag[t], 2) for t in entry.tags]
         if entry.source:
             groups.append((by_source[entry.source], 1))
         for members, weight in groups:
             at = bisect.bisect_left(members, me)
             for other in members[max(0, at - window):at + window + 1]:
-                if other != me:
-                    scores[other] += weight
-        best = sorted(scores, key=lambda o: (-scores[o], abs(o - me), -o))[:RELATED]
+                scores[other] = scores.get(other, 0) + weight
+        scores.pop(me, None)
+        best = heapq.nsmallest(RELATED, scores, key=lambda o: (-scores[o], abs(o - me), -o))
         result[entry.path] = tuple(oldest_first[o] for o in best)
     return result

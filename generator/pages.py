@@ -208,39 +208,43 @@ def _feed_context(site: Site, title: str, url: str, entries: Iterable[Entry]) ->
 
 class Fingerprints:
     """Digests of page contexts. Entries count by their content digest; an issue, a
-    collection or a pager shared by many pages is digested once per build."""
+    collection, a pager or a whole context shared by many pages is digested once per build."""
 
     def __init__(self) -> None:
         self.memo: dict[int, bytes] = {}
+        self.keep: list[Any] = []  # what the memo's ids refer to stays alive
 
-    def of(self, value: Any) -> str:
-        digest = hashlib.sha256()
-        self._feed(digest, value)
-        return digest.hexdigest()
+    def of(self, context: dict[str, Any]) -> str:
+        return self._shared(context).hex()
 
     def _shared(self, value: Any) -> bytes:
         known = self.memo.get(id(value))
         if known is None:
             digest = hashlib.sha256(type(value).__name__.encode())
-            for item in fields(value):
-                self._feed(digest, getattr(value, item.name))
+            if isinstance(value, dict):
+                for key in sorted(value):
+                    digest.update(key.encode())
+                    self._feed(digest, value[key])
+            else:
+                for item in fields(value):
+                    self._feed(digest, getattr(value, item.name))
             known = self.memo[id(value)] = digest.digest()
+            self.keep.append(value)
         return known
 
     def _feed(self, digest: Any, value: Any) -> None:
-        if isinstance(value, Entry):
-            digest.update(value.digest.encode())
-        elif isinstance(value, str | int | float | bool | None | dt.datetime | Path):
-            digest.update(f"{type(value).__name__}:{value!r};".encode())
-        elif isinstance(value, tuple | list):
-            digest.update(f"L{len(value)}".encode())
+        kind = type(value)
+        if kind is str:
+            digest.update(b"s" + value.encode() + b"\0")
+        elif kind is Entry:
+            digest.update(b"e" + value.digest.encode())
+        elif kind is tuple or kind is list or (isinstance(value, tuple) and not is_dataclass(value)):
+            digest.update(b"(%d" % len(value))
             for item in value:
                 self._feed(digest, item)
-        elif isinstance(value, dict):
-            for key in sorted(value):
-                digest.update(f"K{key}".encode())
-                self._feed(digest, value[key])
-        elif is_dataclass(value):
+        elif value is None or kind is int or kind is bool or kind is float or kind is dt.datetime or kind is Path:
+            digest.update(b"v" + repr(value).encode())
+        elif kind is dict or is_dataclass(value):
             digest.update(self._shared(value))
         else:
-            digest.update(f"V{type(value).__name__}:{value!r};".encode())
+            digest.update(b"r" + repr(value).encode())

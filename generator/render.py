@@ -9,6 +9,7 @@ Undefined variables are errors (StrictUndefined), reported with template and lin
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import sys
 from collections.abc import Callable
@@ -69,6 +70,7 @@ def make_renderer(source: Path, site: Site, strings: Strings
     functions = helpers(site, strings)
     env.globals.update(functions)
     env.filters.update({k: v for k, v in functions.items() if k in _FILTERS})
+    env.globals.update(fragments(env))
     errors = []
     for name in env.list_templates(extensions=("html", "xml", "csv")):
         if name.startswith("static/"):
@@ -78,6 +80,27 @@ def make_renderer(source: Path, site: Site, strings: Strings
         except jinja2.TemplateSyntaxError as exc:
             errors.append(template_error(exc, source, None))
     return Renderer(env, source), errors
+
+
+def fragments(env: jinja2.Environment) -> dict[str, Callable[..., Markup]]:
+    """Pieces that are the same wherever they appear, rendered once per build: the site
+    header and footer (they depend on the configuration only) and an entry's list item
+    (it depends on the entry only, and an entry appears in many lists)."""
+
+    @functools.cache
+    def once(name: str) -> Markup:
+        return Markup(env.get_template(name).render())
+
+    items: dict[tuple[str, bool], Markup] = {}
+
+    def entry_item(entry: Entry, show_excerpt: bool = True) -> Markup:
+        key = (entry.path, show_excerpt)  # one entry per path in a build
+        if key not in items:
+            items[key] = Markup(env.get_template("partials/entry_item.html").render(
+                entry=entry, show_excerpt=show_excerpt))
+        return items[key]
+
+    return {"once": once, "entry_item": entry_item}
 
 
 def template_error(exc: Exception, source: Path, tb: TracebackType | None) -> SourceError:

@@ -45,3 +45,9 @@ def test_allowed_html_is_still_sanitised() -> None:
 
 def test_plain_text_keeps_lines_and_decodes_entities() -> None:
     assert plain_text("<p>甲&amp;乙</p><ul><li>一</li><li>二</li></ul>") == "甲&乙\n一\n二"
+
+
+def test_headings_never_take_the_ids_of_the_theme() -> None:
+    body = convert("## main\n\n## related\n\n## attachments\n\n## 相关\n")
+    assert 'id="main"' not in body.html and 'id="related"' not in body.html and 'id="attachments"' not in body.html
+    assert 'id="main-1"' in body.html and 'id="相关"' in body.html

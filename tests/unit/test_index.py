@@ -1,0 +1,405 @@
+"""The search index files, read back with a reader written here from the format in generator/index.py.
+
+The reader and the token hash below are this test's own, in plain Python integers; they follow
+the docstring of generator/index.py, not its code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import json
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from generator.config import default_config
+from generator.index import documents, partition_files, partition_names, token_hash
+from generator.load import load
+from generator.model import build_site
+from tests.conftest import MakeSite, entry, run_bulletin, tree_bytes
+
+NOW = dt.datetime(2026, 11, 27, 12)
+MASK = (1 << 64) - 1
+TOP = 1 << 63
+WIDE = 1 << 31
+TITLE_SPAN = 256
+UNIGRAM, BIGRAM, WORD, PREFIX, FACET = 1, 2, 3, 4, 5
+SHARDS = 8  # a partition of a few entries: 8 document shards, 8 small shards, 8 facet shards
+
+
+# ---- the test's own hashing ----
+
+def fnv1a64(text: str) -> int:
+    value = 0xCBF29CE484222325
+    for byte in text.encode("utf-8"):
+        value = ((value ^ byte) * 0x100000001B3) & MASK
+    return value
+
+
+def mix(x: int) -> int:
+    """splitmix64's finaliser."""
+    x ^= x >> 30
+    x = (x * 0xBF58476D1CE4E5B9) & MASK
+    x ^= x >> 27
+    x = (x * 0x94D049BB133111EB) & MASK
+    return x ^ (x >> 31)
+
+
+def hash_of(kind: int, a: int, b: int = 0) -> int:
+    """mix(mix(kind * golden + a) + b), modulo 2**64."""
+    return mix((mix((kind * 0x9E3779B97F4A7C15 + a) & MASK) + b) & MASK)
+
+
+def unit(text: str) -> int:
+    """A unit id: a CJK character's code point, a word's FNV-1a with the top bit set."""
+    return ord(text) if len(text) == 1 and ord(text) > 0x2E80 else fnv1a64(text) | TOP
+
+
+def bigram(pair: str) -> int:
+    return hash_of(BIGRAM, ord(pair[0]), ord(pair[1]))
+
+
+def word(text: str) -> int:
+    return hash_of(WORD, unit(text))
+
+
+def prefix(text: str) -> int:
+    return hash_of(PREFIX, fnv1a64(text) | TOP)
+
+
+def unigram(char: str) -> int:
+    return hash_of(UNIGRAM, ord(char))
+
+
+def facet(text: str) -> int:
+    return hash_of(FACET, fnv1a64(text) | TOP)
+
+
+# ---- the test's own reader ----
+
+def varint(data: bytes, at: int) -> tuple[int, int]:
+    value = shift = 0
+    while True:
+        byte = data[at]
+        at += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            return value, at
+
+
+def varints(data: bytes, at: int, n: int) -> tuple[list[int], int]:
+    values = []
+    for _ in range(n):
+        value, at = varint(data, at)
+        values.append(value)
+    return values, at
+
+
+@dataclass
+class Shard:
+    wide: bool
+    high: list[int]
+    low: list[int] | None
+    blobs: list[bytes]
+
+    def find(self, token: int) -> int:
+        """The token's place in the shard, or -1."""
+        for place, high in enumerate(self.high):
+            if high == token >> 32 and (self.low is None or self.low[place] == token & 0xFFFFFFFF):
+                return place
+        return -1
+
+
+def read_shard(data: bytes) -> Shard:
+    """u32 count (+WIDE), count u32 high keys, [count u32 low keys], count varint lengths, the data."""
+    (head,) = struct.unpack_from("<I", data, 0)
+    count, wide = head & ~WIDE, bool(head & WIDE)
+    high = list(struct.unpack_from(f"<{count}I", data, 4))
+    at = 4 + 4 * count
+    low = None
+    if wide:
+        low = list(struct.unpack_from(f"<{count}I", data, at))
+        at += 4 * count
+    lengths, at = varints(data, at, count)
+    blobs = []
+    for length in lengths:
+        blobs.append(data[at:at + length])
+        at += length
+    assert at == len(data), "the shard file ends where its last token's data ends"
+    return Shard(wide, high, low, blobs)
+
+
+def read_aligned(data: bytes, count: int) -> list[bytes]:
+    """An x file: count varint lengths (in the order of its d file), then the data."""
+    lengths, at = varints(data, 0, count)
+    blobs = []
+    for length in lengths:
+        blobs.append(data[at:at + length])
+        at += length
+    assert at == len(data)
+    return blobs
+
+
+def document_list(blob: bytes) -> dict[int, int]:
+    """varint n, n id deltas, n flags -> {document: flags}, in id order."""
+    n, at = varint(blob, 0)
+    deltas, at = varints(blob, at, n)
+    flags, at = varints(blob, at, n)
+    assert at == len(blob)
+    docs, current = [], 0
+    for delta in deltas:
+        current += delta
+        docs.append(current)
+    return dict(zip(docs, flags, strict=True))
+
+
+def position_lists(blob: bytes, docs: list[int]) -> dict[int, list[int]]:
+    """Per document of the token's list: varint count, count position deltas."""
+    out, at = {}, 0
+    for doc in docs:
+        count, at = varint(blob, at)
+        deltas, at = varints(blob, at, count)
+        positions, current = [], 0
+        for delta in deltas:
+            current += delta
+            positions.append(current)
+        out[doc] = positions
+    assert at == len(blob)
+    return out
+
+
+def lookup(files: dict[str, bytes], kind: str, token: int, shards: int = SHARDS) -> dict[int, int] | None:
+    """The document list of a token in files `kind`<shard>.bin; None when the token is not there."""
+    shard = read_shard(files[f"{kind}{token & (shards - 1)}.bin"])
+    place = shard.find(token)
+    return None if place < 0 else document_list(shard.blobs[place])
+
+
+def positions(files: dict[str, bytes], token: int, shards: int = SHARDS) -> dict[int, list[int]]:
+    number = token & (shards - 1)
+    shard = read_shard(files[f"d{number}.bin"])
+    place = shard.find(token)
+    assert place >= 0, "token not in its d file"
+    blob = read_aligned(files[f"x{number}.bin"], len(shard.high))[place]
+    return position_lists(blob, list(document_list(shard.blobs[place])))
+
+
+def doc_file(files: dict[str, bytes], number: int) -> dict[str, str]:
+    return json.loads(gzip.decompress(files[f"{number}.json.gz"]).decode("utf-8"))
+
+
+# ---- sites ----
+
+def site_of(root: Path):  # type: ignore[no-untyped-def]
+    config = default_config()
+    loaded = load(root, config)
+    assert not loaded.errors, loaded.errors
+    return build_site(loaded, config, "internal", NOW)
+
+
+def files_of(root: Path) -> dict[str, bytes]:
+    site = site_of(root)
+    return partition_files(documents(site), site.config.base_path, site.config.types)
+
+
+# Oldest first, so these are documents 0, 1, 2, 3.
+KNOWN = {
+    "content/info/a.md": entry(title="农村发展调研", date="2026-01-05", body="今年农村工作。农村道路。"),
+    "content/info/b.md": entry(title="道路养护简报", date="2026-02-10", body="農村公路養護工作。",
+                               source="交通局"),
+    "content/report/c.md": entry(title="GDP增长情况", date="2026-03-15", body="全市GDP同比增长7.15%。",
+                                 publication="xinxi", issue=3),
+    "content/notice/d.md": entry(title="重复测试", date="2026-04-20", body="农村，" * 70),
+}
+
+
+@pytest.fixture
+def known(make_site: MakeSite) -> dict[str, bytes]:
+    return files_of(make_site(KNOWN))
+
+
+def test_the_test_hash_agrees_with_the_index_hash() -> None:
+    kinds = np.array([BIGRAM, WORD, UNIGRAM], dtype=np.uint64)
+    a = np.array([ord("农"), fnv1a64("gdp") | TOP, ord("农")], dtype=np.uint64)
+    b = np.array([ord("村"), 0, 0], dtype=np.uint64)
+    assert [int(h) for h in token_hash(kinds, a, b)] == [bigram("农村"), word("gdp"), unigram("农")]
+
+
+def test_a_bigrams_documents_and_flags(known: dict[str, bytes]) -> None:
+    # doc 0: title once + body twice, in the title; doc 1: 農村 in the body only; doc 3: 70 times.
+    assert lookup(known, "d", bigram("农村")) == {0: 3 + 64, 1: 1, 3: 63}
+
+
+def test_a_bigrams_positions(known: dict[str, bytes]) -> None:
+    found = positions(known, bigram("农村"))
+    body = positions(known, bigram("今年"))[0][0]  # where doc 0's body begins
+    assert body >= TITLE_SPAN, "body positions follow the title span"
+    # 今年农村工作。农村道路。: 今 年 农 村 工 作 。 农 ...
+    assert found[0] == [0, body + 2, body + 7]
+    assert len(found[3]) == 70, "positions are all kept even when the count flag stops at 63"
+    assert all(b - a == 3 for a, b in zip(found[3], found[3][1:], strict=False))  # 农 村 ，
+    assert all(p >= TITLE_SPAN for p in found[1] + found[3])
+
+
+def test_the_title_flag_is_set_for_a_title_occurrence_only(known: dict[str, bytes]) -> None:
+    assert lookup(known, "d", bigram("养护")) == {1: 2 + 64}  # 养护 in the title, 養護 in the body
+    assert lookup(known, "d", bigram("公路")) == {1: 1}  # body only
+    assert lookup(known, "d", bigram("简报")) == {1: 1 + 64}  # title only
+    assert lookup(known, "d", bigram("工作")) == {0: 1, 1: 1}
+
+
+def test_a_word_has_a_document_list_and_positions(known: dict[str, bytes]) -> None:
+    assert lookup(known, "d", word("gdp")) == {2: 2 + 64}
+    found = positions(known, word("gdp"))[2]
+    assert found[0] == 0 and found[1] >= TITLE_SPAN
+    assert lookup(known, "d", word("7.15")) == {2: 1}
+    # GDP增长 (title), GDP同比 (body): a word and the CJK character after it make a bigram
+    assert lookup(known, "d", hash_of(BIGRAM, unit("gdp"), ord("增"))) == {2: 1 + 64}
+    assert lookup(known, "d", hash_of(BIGRAM, unit("gdp"), ord("同"))) == {2: 1}
+    assert lookup(known, "d", hash_of(BIGRAM, ord("长"), unit("7.15"))) == {2: 1}
+
+
+def test_single_characters_live_in_u_files(known: dict[str, bytes]) -> None:
+    assert lookup(known, "u", unigram("农")) == {0: 3 + 64, 1: 1, 3: 63}
+    assert lookup(known, "u", unigram("简")) == {1: 1 + 64}
+    assert lookup(known, "d", unigram("农")) is None
+    assert lookup(known, "u", bigram("农村")) is None
+
+
+def test_word_prefixes_live_in_w_files(known: dict[str, bytes]) -> None:
+    for text in ("g", "gd", "gdp", "7", "7.", "7.1", "7.15"):
+        assert lookup(known, "w", prefix(text)) == {2: 1}, text
+    assert lookup(known, "w", prefix("gdpx")) is None
+    assert lookup(known, "d", prefix("gd")) is None
+
+
+def test_facets_live_in_f_files(known: dict[str, bytes]) -> None:
+    assert lookup(known, "f", facet("type=info")) == {0: 1, 1: 1}
+    assert lookup(known, "f", facet("type=report")) == {2: 1}
+    assert lookup(known, "f", facet("year=2026")) == {0: 1, 1: 1, 2: 1, 3: 1}
+    assert lookup(known, "f", facet("source=交通局")) == {1: 1}
+    assert lookup(known, "f", facet("publication=xinxi")) == {2: 1}
+    assert lookup(known, "f", facet("type=circular")) is None
+
+
+def test_shard_keys_are_ascending_and_tokens_sit_in_their_shard(known: dict[str, bytes]) -> None:
+    for name, data in known.items():
+        if name[0] in "duwf":
+            shard = read_shard(data)
+            keys = list(zip(shard.high, shard.low or [0] * len(shard.high), strict=True))
+            assert keys == sorted(keys) and len(set(keys)) == len(keys), name
+    assert read_shard(known[f"d{bigram('农村') & 7}.bin"]).find(bigram("农村")) >= 0
+
+
+def test_the_document_file_keeps_the_entrys_own_script(known: dict[str, bytes]) -> None:
+    assert doc_file(known, 1) == {"url": "/info/b/", "title": "道路养护简报", "date": "2026-02-10",
+                                  "type": "信息", "source": "交通局", "text": "農村公路養護工作。"}
+    assert doc_file(known, 2)["type"] == "调研报告"
+
+
+def test_every_file_of_partition_names_and_nothing_else(known: dict[str, bytes]) -> None:
+    assert sorted(known) == sorted(partition_names(4))
+    assert {f"{n}.json.gz" for n in range(4)} <= set(known)
+    assert {f"d{n}.bin" for n in range(SHARDS)} <= set(known)
+
+
+# Two words whose WORD tokens share the high 32 bits of their hash and the shard (checked below).
+TWINS = ("w66735", "w192550")
+
+
+def test_a_shard_with_two_tokens_sharing_high_bits_stores_64_bit_keys(make_site: MakeSite) -> None:
+    first, second = (word(w) for w in TWINS)
+    assert first >> 32 == second >> 32 and first & 7 == second & 7 and first != second
+    root = make_site({
+        "content/info/a.md": entry(title="甲", date="2026-01-01", body=f"{TWINS[0]} 与 {TWINS[1]}"),
+        "content/info/b.md": entry(title="乙", date="2026-01-02", body=f"只有 {TWINS[1]}"),
+    })
+    files = files_of(root)
+    shard = read_shard(files[f"d{first & 7}.bin"])
+    assert shard.wide and shard.low is not None
+    assert lookup(files, "d", first) == {0: 1}
+    assert lookup(files, "d", second) == {0: 1, 1: 1}
+    # the other shards have no twins: their count has no WIDE bit
+    assert not any(read_shard(files[f"d{n}.bin"]).wide for n in range(SHARDS) if n != first & 7)
+
+
+# ---- what is excluded never reaches the index ----
+
+HIDDEN = {
+    # word, Chinese pair, the entry's front matter
+    "draft": ("zqxdraftword", "鳐鲟", {"draft": "true"}),
+    "restricted": ("zqxsecretword", "鲥鳜", {"audience": "restricted", "source": "保密办"}),
+    "embargoed": ("zqxembargoword", "鲈鳊", {"publish_at": "2026-12-01"}),
+}
+SHOWN = ("zqxpublicword", "鳙鲢")
+
+
+def hidden_site(make_site: MakeSite) -> Path:
+    files = {"content/info/shown.md": entry(title="公开信息", date="2026-05-01",
+                                            body=f"{SHOWN[0]} {SHOWN[1]}", source="公开办")}
+    for name, (latin, chinese, keys) in HIDDEN.items():
+        files[f"content/info/{name}.md"] = entry(title=f"{chinese}标题", date="2026-05-02",
+                                                 body=f"正文 {latin} {chinese}", **keys)
+    return make_site(files)
+
+
+def tokens_of(latin: str, chinese: str) -> dict[str, list[int]]:
+    return {"d": [word(latin), bigram(chinese)], "u": [unigram(c) for c in chinese],
+            "w": [prefix(latin), prefix(latin[:5])]}
+
+
+def present(files: dict[str, bytes], kind: str, token: int) -> bool:
+    return any(read_shard(data).find(token) >= 0 for name, data in files.items()
+               if name.startswith(kind) and name.endswith(".bin"))
+
+
+def test_excluded_entries_contribute_no_token(make_site: MakeSite) -> None:
+    files = files_of(hidden_site(make_site))
+    assert sorted(files) == sorted(partition_names(1)), "one published entry, one document"
+    for kind, tokens in tokens_of(*SHOWN).items():
+        assert all(present(files, kind, t) for t in tokens), kind  # the reader does find what is there
+    for name, (latin, chinese, _) in HIDDEN.items():
+        for kind, tokens in tokens_of(latin, chinese).items():
+            assert not any(present(files, kind, t) for t in tokens), (name, kind)
+    assert present(files, "f", facet("source=公开办"))
+    assert not present(files, "f", facet("source=保密办"))
+
+
+def test_a_built_site_has_no_trace_of_excluded_entries_in_its_search_files(make_site: MakeSite) -> None:
+    site = hidden_site(make_site)
+    result = run_bulletin("build", "--source", site, "--now", "2026-11-27T12:00")
+    assert result.returncode == 0, result.stderr
+    search = tree_bytes(site / "output" / "search")
+    partition = {name.split("/", 1)[1]: data for name, data in search.items() if name.startswith("p0/")}
+    assert {name.split("/")[0] for name in search if "/" in name} == {"p0"}
+    assert sorted(partition) == sorted(partition_names(1))
+    texts = [gzip.decompress(data).decode("utf-8") for name, data in search.items() if name.endswith(".json.gz")]
+    texts += [data.decode("utf-8", "replace") for name, data in search.items() if not name.endswith(".gz")]
+    assert any(SHOWN[0] in text for text in texts)
+    for latin, chinese, _ in HIDDEN.values():
+        assert not any(latin in text or chinese in text for text in texts), latin
+        for kind, tokens in tokens_of(latin, chinese).items():
+            assert not any(present(partition, kind, t) for t in tokens), (latin, kind)
+    meta = json.loads(search["meta.json"])
+    assert meta["docs"] == 1
+    assert [value for value, *_ in meta["facets"]["source"]] == ["公开办"]
+
+
+def test_two_builds_give_byte_identical_search_files(make_site: MakeSite) -> None:
+    site = make_site({**KNOWN, **{f"content/info/n{n}.md": entry(title=f"第{n}条", date=f"2025-0{n}-01",
+                                                                   body=f"word{n} 数据{n}")
+                                  for n in range(1, 10)}})
+    outputs = []
+    for name in ("one", "two"):
+        result = run_bulletin("build", "--source", site, "--output", site / name, "--clean",
+                              "--now", "2026-11-27T12:00")
+        assert result.returncode == 0, result.stderr
+        outputs.append(tree_bytes(site / name / "search"))
+    assert outputs[0] == outputs[1]
+    assert any(name.endswith(".bin") for name in outputs[0])
+    assert files_of(site) == files_of(site)

@@ -1,5 +1,11 @@
 """The one place that knows the order of the stages:
 config -> load -> check -> model -> pages -> render -> write.
+
+Speed comes from reuse, never from partial models (Zola's partial rebuilds
+showed stale sections, zola#1132): every build loads all files (unchanged
+ones from the cache), builds the whole Site and plans every page, then
+renders only the pages whose fingerprint changed. A one-edit build therefore
+equals a clean build byte for byte.
 """
 
 from __future__ import annotations
@@ -8,23 +14,24 @@ import datetime as dt
 import functools
 import hashlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import __version__
+from . import __version__, cache, parallel
 from .config import Config, load_config
 from .errors import BuildFailed, SourceError, only_errors
 from .index import index_pages
 from .load import Loaded, load
 from .model import build_site, check
 from .pages import Fingerprints, Page, plan
-from .render import make_renderer
-from .strings import load_strings
+from .render import Renderer, make_renderer
+from .strings import Strings, load_strings
 from .themes import template_dirs, templates_digest
 from .write import OutputTree, Planned, WriteStats
 
 Progress = Callable[[str], None]
+PARALLEL_FROM = 300  # pages to make before it pays to fork workers
 
 
 @dataclass(frozen=True)
@@ -50,64 +57,120 @@ def _quiet(_: str) -> None:
     pass
 
 
-def check_sources(source: Path) -> tuple[Config | None, Loaded | None, list[SourceError]]:
+def check_sources(source: Path, memory: cache.Memory | None = None
+                  ) -> tuple[Config | None, Loaded | None, list[SourceError]]:
     """Everything `bulletin check` reports: errors and warnings, from every file."""
     config, problems = load_config(source)
     if config is None:
         return None, None, problems
     strings, problems = load_strings(source, config)
-    loaded = load(source, config, strings.get("footnote_back", "{}"))
+    if memory is not None and memory.key != cache_key(config, strings):
+        memory.key, memory.results = cache_key(config, strings), {}
+    loaded = load(source, config, strings.get("footnote_back", "{}"), memory)
     problems = [*problems, *loaded.errors, *check(loaded, config)]
     return config, loaded, problems
 
 
-def build(options: BuildOptions, progress: Progress = _quiet) -> BuildResult:
+def cache_key(config: Config, strings: Strings) -> str:
+    """What a file's load result depends on besides the file: code, configuration, strings."""
+    return hashlib.sha256(f"{code_digest()}:{config.digest}:{strings.get('footnote_back')}".encode()).hexdigest()
+
+
+def build(options: BuildOptions, progress: Progress = _quiet, memory: cache.Memory | None = None) -> BuildResult:
+    """Build into options.output. `memory` (serve) keeps load results between builds in this
+    process; without it they are kept in the output's store between runs."""
     started = time.perf_counter()
-    config, loaded, problems = check_sources(options.source)
-    if config is None or loaded is None:
-        raise BuildFailed(problems)
-    audience = options.audience or config.default_audience
-    if audience not in config.audiences:
-        raise BuildFailed([SourceError("bulletin.yaml", 1, f"unknown audience '{audience}'",
-                                       f"use one of: {', '.join(config.audiences)}")])
-    progress(f"loaded {len(loaded.entries)} entries")
-    site = build_site(loaded, config, audience, options.now or dt.datetime.now(), options.drafts)
-    strings, _ = load_strings(options.source, config)
-    renderer, template_problems = make_renderer(options.source, site, strings)
-    errors = only_errors([*problems, *template_problems])
-    if errors:
-        raise BuildFailed(errors)
     tree = OutputTree(options.output)
     if tree.check():
         raise BuildFailed(tree.check())
-    pages = [*plan(site, options.source), *static_pages(options.source), *index_pages(site, options.source)]
-    shared = hashlib.sha256(f"{code_digest()}:{config.digest}:{templates_digest(options.source)}:"
-                            f"{sorted(strings.items())}".encode()).hexdigest()
-    fingerprints = Fingerprints()
-    planned = [Planned(p.path, _key(shared, p, fingerprints)) for p in pages]
+    with tree.locked():
+        stored = memory is None
+        if memory is None:
+            config, _ = load_config(options.source)
+            strings, _ = load_strings(options.source, config) if config else ({}, [])
+            key = cache_key(config, strings) if config else ""
+            memory = cache.Memory(key) if options.clean or not config else cache.read(tree.cache_folder, key)
+        elif options.clean:
+            memory.results = {}
+        config, loaded, problems = check_sources(options.source, memory)
+        if stored and config is not None and memory.changed:
+            cache.write(tree.cache_folder, memory)
+        if config is None or loaded is None:
+            raise BuildFailed(problems)
+        audience = options.audience or config.default_audience
+        if audience not in config.audiences:
+            raise BuildFailed([SourceError("bulletin.yaml", 1, f"unknown audience '{audience}'",
+                                           f"use one of: {', '.join(config.audiences)}")])
+        progress(f"loaded {len(loaded.entries)} entries")
+        site = build_site(loaded, config, audience, options.now or dt.datetime.now(), options.drafts)
+        strings, _ = load_strings(options.source, config)
+        tree.cache_folder.mkdir(parents=True, exist_ok=True)
+        renderer, template_problems = make_renderer(options.source, site, strings, tree.cache_folder)
+        errors = only_errors([*problems, *template_problems])
+        if errors:
+            raise BuildFailed(errors)
+        pages = [*plan(site, options.source), *static_pages(options.source), *index_pages(site, options.source)]
+        by_path = _one_page_per_path(pages)
+        shared = hashlib.sha256(f"{code_digest()}:{config.digest}:{templates_digest(options.source)}:"
+                                f"{sorted(strings.items())}".encode()).hexdigest()
+        fingerprints = Fingerprints()
+        planned = [Planned(p.path, _key(shared, p, fingerprints)) for p in pages]
+        written = tree.write(planned, functools.partial(_make, by_path, renderer, progress), clean=options.clean)
+    return BuildResult(len(site.entries), len(pages), time.perf_counter() - started, written,
+                       tuple(p for p in problems if p.warning))
+
+
+def _one_page_per_path(pages: list[Page]) -> dict[str, Page]:
     by_path: dict[str, Page] = {}
     for page in pages:
         if by_path.setdefault(page.path, page) is not page:
-            raise BuildFailed([SourceError(page.path, 1, "two pages would be written to the same"
-                                           " file", "rename the entry or file (its slug) that"
-                                           " collides with a page of the site")])
+            raise BuildFailed([SourceError(page.path, 1, "two pages would be written to the same file",
+                                           "rename the entry or file (its slug) that collides with a page "
+                                           "of the site")])
+    return by_path
 
-    def produce(paths: list[str]) -> Iterator[tuple[str, bytes]]:
-        for done, path in enumerate(paths, start=1):
-            page = by_path[path]
-            if page.generate is not None:
-                yield path, page.generate()
-            elif page.copy is not None:
-                yield path, page.copy.read_bytes()
-            else:
-                yield path, renderer.render(page.template or "", page.context)
-            if done % 1000 == 0:
-                progress(f"rendered {done}/{len(paths)} pages")
 
-    with tree.locked():
-        written = tree.write(planned, produce, clean=options.clean)
-    return BuildResult(len(site.entries), len(pages), time.perf_counter() - started, written,
-                       tuple(p for p in problems if p.warning))
+def _make(by_path: dict[str, Page], renderer: Renderer, progress: Progress, paths: list[str], folder: Path) -> None:
+    """Write `paths` into `folder`, on every core when there are many."""
+    if len(paths) >= PARALLEL_FROM:
+        progress(f"rendering {len(paths)} pages on {parallel.workers()} cores")
+        shares = _balanced(paths, by_path, parallel.workers())
+    else:
+        shares = [paths]
+    parallel.fork_map(functools.partial(_write_share, by_path, renderer, folder), shares)
+
+
+def _write_share(by_path: dict[str, Page], renderer: Renderer, folder: Path, paths: Sequence[str]) -> int:
+    made_folders: set[Path] = set()
+    for path in paths:
+        page = by_path[path]
+        if page.generate is not None:
+            data = page.generate()
+        elif page.copy is not None:
+            data = page.copy.read_bytes()
+        else:
+            data = renderer.render(page.template or "", page.context)
+        target = folder / path
+        if target.parent not in made_folders:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            made_folders.add(target.parent)
+        target.write_bytes(data)
+    return len(paths)
+
+
+def _balanced(paths: list[str], by_path: dict[str, Page], workers: int) -> list[list[str]]:
+    """Shares of about equal work; the files of one search partition stay together, since
+    they are made by one computation."""
+    groups: dict[str, list[str]] = {}
+    for path in paths:
+        groups.setdefault(by_path[path].group or path, []).append(path)
+    shares: list[list[str]] = [[] for _ in range(workers)]
+    loads = [0.0] * workers
+    for group in sorted(groups.values(), key=len, reverse=True):
+        lightest = loads.index(min(loads))
+        shares[lightest].extend(group)
+        loads[lightest] += len(group) * (0.2 if by_path[group[0]].group else 1.0)
+    return [share for share in shares if share]
 
 
 @functools.cache

@@ -8,6 +8,7 @@ names the line of the key at fault.
 from __future__ import annotations
 
 import datetime as dt
+import pickle
 import posixpath
 import re
 from dataclasses import dataclass, field
@@ -43,6 +44,46 @@ class Attachment:
     size: int
 
 
+class Body:
+    """An entry's rendered body and its plain text, kept apart from its metadata: a cache
+    holds the metadata of thousands of entries and reads a body only when a page needs it."""
+
+    __slots__ = ("_html", "_text", "location")
+
+    def __init__(self, html: str, text: str, location: tuple[str, int, int] | None = None):
+        self._html, self._text, self.location = html, text, location
+
+    @classmethod
+    def stored(cls, path: str, offset: int, size: int) -> Body:
+        return cls("", "", (path, offset, size))
+
+    def _load(self) -> None:
+        assert self.location is not None
+        path, offset, size = self.location
+        with open(path, "rb") as handle:
+            handle.seek(offset)
+            self._html, self._text = pickle.loads(handle.read(size))
+        self.location = None
+
+    @property
+    def html(self) -> str:
+        if self.location:
+            self._load()
+        return self._html
+
+    @property
+    def text(self) -> str:
+        if self.location:
+            self._load()
+        return self._text
+
+    def __getstate__(self) -> tuple[str, str, tuple[str, int, int] | None]:
+        return self._html, self._text, self.location
+
+    def __setstate__(self, state: tuple[str, str, tuple[str, int, int] | None]) -> None:
+        self._html, self._text, self.location = state
+
+
 @dataclass(frozen=True)
 class Entry:
     path: str  # relative to the site folder, POSIX separators
@@ -66,11 +107,20 @@ class Entry:
     assets: tuple[Attachment, ...] = ()  # files the body links to, published beside it
     extra: tuple[tuple[str, Any], ...] = ()
     body_line: int = 1
-    html: str = ""  # rendered body; links to other entries are placeholders (markdown.py)
-    text: str = ""  # plain text of the body, for excerpts and search
+    body: Body = field(default_factory=lambda: Body("", ""), compare=False, repr=False)
     links: tuple[tuple[str, int], ...] = ()  # (linked .md path, file line)
     lines: tuple[tuple[str, int], ...] = field(default=(), compare=False, repr=False)
     digest: str = ""  # of the source bytes and attachments: changes whenever the entry does
+
+    @property
+    def html(self) -> str:
+        """Rendered body; links to other entries are placeholders (markdown.py)."""
+        return self.body.html
+
+    @property
+    def text(self) -> str:
+        """Plain text of the body, for excerpts and search."""
+        return self.body.text
 
     @property
     def url(self) -> str:

@@ -31,6 +31,9 @@ class BuildFailed(Exception):
         self.errors = sorted(errors)
         super().__init__("\n".join(str(e) for e in self.errors))
 
+    def __reduce__(self) -> tuple[type, tuple[list[SourceError]]]:
+        return (BuildFailed, (self.errors,))  # crosses from a build worker intact
+
 
 def only_errors(problems: Iterable[SourceError]) -> list[SourceError]:
     return [p for p in problems if not p.warning]

@@ -116,7 +116,7 @@ def index_pages(site: Site, source: Path) -> Iterator[Page]:
                                               site.config.types))
         for name in partition_names(len(members)):
             yield Page(f"search/p{number}/{name}", None, context,
-                       generate=functools.partial(_pick, build_files, name))
+                       generate=functools.partial(_pick, build_files, name), group=f"search/p{number}")
     meta = _meta(site, docs, [len(p) for p in partitions])
     yield Page("search/index.html", "search.html",
                {"facets": meta["facets"], "crumbs": (Crumb("search", "search/", "ui"),)})

@@ -7,16 +7,18 @@ entry; it is never dropped silently.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import posixpath
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import parallel
+from .cache import FileResult, Memory, StatKey, stat_key, still_valid
 from .config import Config
-from .entry import Attachment, Entry, validate
+from .entry import Attachment, Body, Entry, validate
 from .errors import SourceError
 from .frontmatter import read_yaml, split
 from .issuefile import IssueInfo, validate_issue
@@ -26,6 +28,7 @@ CONTENT = "content"
 MAX_ENTRY_BYTES = 2 * 1024 * 1024
 ENTRY_SUFFIX = ".md"
 ISSUE_SUFFIXES = (".yaml", ".yml")
+PARALLEL_FROM = 200  # files to read before it pays to fork workers
 
 
 @dataclass(frozen=True)
@@ -39,28 +42,50 @@ class Loaded:
 @dataclass(frozen=True)
 class SourceFile:
     rel: str  # site-relative POSIX path, e.g. content/info/2026/a.md
-    stat_key: tuple[int, int, int]  # size, mtime, inode: cheap change detection for caches
+    stat: StatKey  # size, mtime, inode: cheap change detection for the cache
 
 
-def load(source: Path, config: Config, backlink_title: str = "{}") -> Loaded:
-    """`backlink_title`: the footnote back-link's tooltip in the UI language ({} = number)."""
+def load(source: Path, config: Config, backlink_title: str = "{}", memory: Memory | None = None) -> Loaded:
+    """Every entry and issue file. `backlink_title`: the footnote back-link's tooltip in the
+    UI language ({} = number). With `memory`, unchanged files are not read again, and
+    `memory` is updated with this load's results."""
     files, errors = scan(source)
-    converter = Converter(config.allow_html, backlink_title)
-    entries: list[Entry] = []
-    issues: list[IssueInfo] = []
+    known = memory.results if memory else {}
+    results: dict[str, FileResult] = {}
+    to_read = []
     for file in files:
-        entry, issue, problems = load_file(source, file.rel, config, converter)
-        errors.extend(problems)
-        if entry is not None:
-            entries.append(entry)
-        if issue is not None:
-            issues.append(issue)
-    return Loaded(tuple(entries), tuple(issues), tuple(errors),
+        cached = known.get(file.rel)
+        if cached is not None and still_valid(cached, source, file.stat):
+            results[file.rel] = cached
+        else:
+            to_read.append(file)
+    shares = parallel.split(to_read, parallel.workers() if len(to_read) >= PARALLEL_FROM else 1)
+    for share in parallel.fork_map(functools.partial(_read_files, source, config, backlink_title), shares):
+        results.update(share)
+    if memory is not None:
+        memory.changed = memory.changed or bool(to_read) or len(results) != len(known)
+        memory.results = results
+    ordered = [results[f.rel] for f in files]
+    return Loaded(tuple(r.entry for r in ordered if r.entry is not None),
+                  tuple(r.issue for r in ordered if r.issue is not None),
+                  tuple(errors) + tuple(e for r in ordered for e in r.errors),
                   frozenset(f.rel for f in files if f.rel.endswith(ENTRY_SUFFIX)))
 
 
+def _read_files(source: Path, config: Config, backlink_title: str, files: list[SourceFile]
+                ) -> dict[str, FileResult]:
+    converter = Converter(config.allow_html, backlink_title)
+    results = {}
+    for file in files:
+        entry, issue, problems = load_file(source, file.rel, config, converter)
+        depends = tuple((a.source, stat_key(source / a.source) or (0, 0, 0))
+                        for a in ((*entry.attachments, *entry.assets) if entry else ()))
+        results[file.rel] = FileResult(file.stat, depends, entry, issue, tuple(problems))
+    return results
+
+
 def scan(source: Path) -> tuple[list[SourceFile], list[SourceError]]:
-    """The entry and issue files under content/, in a stable order."""
+    """The entry and issue files under content/, in a stable order, with their stats."""
     root = source / CONTENT
     if not root.is_dir():
         return [], [SourceError(CONTENT, 1, f"no content folder at {root}",
@@ -68,35 +93,37 @@ def scan(source: Path) -> tuple[list[SourceFile], list[SourceError]]:
                                 " or pass --source")]
     files: list[SourceFile] = []
     errors: list[SourceError] = []
-    for rel, path in _walk(root, source, errors):
-        if rel.endswith(ENTRY_SUFFIX) or rel.endswith(ISSUE_SUFFIXES):
-            st = path.stat()
-            files.append(SourceFile(rel, (st.st_size, st.st_mtime_ns, st.st_ino)))
+    _walk(str(root), CONTENT, os.path.realpath(root), files, errors)
     return sorted(files, key=lambda f: f.rel), errors
 
 
-def _walk(root: Path, source: Path, errors: list[SourceError]) -> Iterator[tuple[str, Path]]:
-    real_root = root.resolve()
-    for folder, dirs, names in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if not _ignored(d))
-        for name in [*dirs, *names]:
-            path = Path(folder) / name
-            rel = path.relative_to(source).as_posix()
-            if path.is_symlink():
-                target = path.resolve()
-                if not target.is_relative_to(real_root):
-                    errors.append(SourceError(rel, 1, f"symbolic link to {target}, outside content/",
-                                              "copy the file into content/ instead of linking to it"))
-                    continue
-                if target.is_dir():
-                    errors.append(SourceError(rel, 1, "symbolic link to a folder",
-                                              "move the folder here; linked folders are not followed"))
-                    continue
-        for name in sorted(names):
-            path = Path(folder) / name
-            if _ignored(name) or (path.is_symlink() and not path.resolve().is_relative_to(real_root)):
+def _walk(folder: str, rel_folder: str, real_root: str, files: list[SourceFile],
+          errors: list[SourceError]) -> None:
+    """os.scandir, not pathlib: a site has tens of thousands of files and this runs every build."""
+    with os.scandir(folder) as found:
+        items = sorted(found, key=lambda item: item.name)
+    for item in items:
+        if _ignored(item.name):
+            continue
+        rel = f"{rel_folder}/{item.name}"
+        if item.is_symlink():
+            target = os.path.realpath(item.path)
+            if os.path.commonpath([target, real_root]) != real_root:
+                errors.append(SourceError(rel, 1, f"symbolic link to {target}, outside content/",
+                                          "copy the file into content/ instead of linking to it"))
                 continue
-            yield path.relative_to(source).as_posix(), path
+            if os.path.isdir(target):
+                errors.append(SourceError(rel, 1, "symbolic link to a folder",
+                                          "move the folder here; linked folders are not followed"))
+                continue
+        if item.is_dir(follow_symlinks=False):
+            _walk(item.path, rel, real_root, files, errors)
+        elif rel.endswith((ENTRY_SUFFIX, *ISSUE_SUFFIXES)):
+            try:
+                st = item.stat()
+            except OSError:  # deleted while we look: simply not there
+                continue
+            files.append(SourceFile(rel, (st.st_size, st.st_mtime_ns, st.st_ino)))
 
 
 def _ignored(name: str) -> bool:
@@ -171,7 +198,7 @@ def parse_entry(source: Path, rel: str, text: str, digest: str, config: Config,
         return None, errors
     stamp = "".join(f"{a.source}:{a.size}:{_mtime(source, a.source)};" for a in
                     (*attachments, *assets))
-    return Entry(path=rel, **fields, body_line=parts.body_line, html=body.html, text=body.text,
+    return Entry(path=rel, **fields, body_line=parts.body_line, body=Body(body.html, body.text),
                  links=body.links, attachments=tuple(attachments),
                  assets=tuple(dict.fromkeys(assets)),
                  digest=hashlib.sha256(f"{digest}{stamp}".encode()).hexdigest()), []

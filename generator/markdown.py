@@ -81,9 +81,32 @@ class _RelativeLinks(Treeprocessor):
                 self.found.append(("asset", target, raw))
 
 
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef\u3000-\u303f"
+_WRAPPED = re.compile(f"(?<=[{_CJK}])[ \t]*\n[ \t]*(?=[{_CJK}])")
+
+
+class _JoinWrappedLines(Treeprocessor):
+    """A line break inside Chinese text is where the editor wrapped the line, not a space:
+    "城乡\n融合" reads (and is searched) as "城乡融合"."""
+
+    def run(self, root):  # type: ignore[no-untyped-def]
+        self._join(root)
+
+    def _join(self, element) -> None:  # type: ignore[no-untyped-def]
+        if element.tag in ("pre", "code"):
+            return
+        if element.text:
+            element.text = _WRAPPED.sub("", element.text)
+        for child in element:
+            self._join(child)
+            if child.tail:
+                child.tail = _WRAPPED.sub("", child.tail)
+
+
 class _BulletinExtension(Extension):
     def extendMarkdown(self, md: markdown.Markdown) -> None:
         md.treeprocessors.register(_RelativeLinks(md), "bulletin_links", 1)
+        md.treeprocessors.register(_JoinWrappedLines(md), "bulletin_wrapped_lines", 2)
 
 
 class Converter:

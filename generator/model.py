@@ -11,7 +11,6 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import functools
-import heapq
 import itertools
 from collections import defaultdict
 from collections.abc import Iterable
@@ -301,6 +300,7 @@ def _related(published: list[Entry]) -> dict[str, tuple[Entry, ...]]:
             for other in members[max(0, at - window):at + window + 1]:
                 scores[other] = scores.get(other, 0) + weight
         scores.pop(me, None)
-        best = heapq.nsmallest(RELATED, scores, key=lambda o: (-scores[o], abs(o - me), -o))
-        result[entry.path] = tuple(oldest_first[o] for o in best)
+        # Plain tuples sort in C: most shared, then nearest in time, then newer.
+        ranked = sorted((-score, abs(o - me), -o) for o, score in scores.items())[:RELATED]
+        result[entry.path] = tuple(oldest_first[-newer] for _, _, newer in ranked)
     return result

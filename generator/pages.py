@@ -32,6 +32,7 @@ class Page:
     copy: Path | None = None
     sitemap: bool = False
     generate: Callable[[], bytes] | None = field(default=None, compare=False)
+    group: str | None = None  # files made by one computation (a search partition) share a group
 
 
 class Crumb(NamedTuple):
@@ -44,20 +45,34 @@ class Crumb(NamedTuple):
 class Pager:
     number: int
     total: int
-    urls: tuple[str, ...]
+    base: str  # URL of page 1
     items: tuple[Entry, ...]
+
+    def url_of(self, number: int) -> str:
+        return self.base if number == 1 else f"{self.base}page/{number}/"
 
     @property
     def url(self) -> str:
-        return self.urls[self.number - 1]
+        return self.url_of(self.number)
 
     @property
     def previous(self) -> str | None:
-        return self.urls[self.number - 2] if self.number > 1 else None
+        return self.url_of(self.number - 1) if self.number > 1 else None
 
     @property
     def next(self) -> str | None:
-        return self.urls[self.number] if self.number < self.total else None
+        return self.url_of(self.number + 1) if self.number < self.total else None
+
+    @property
+    def window(self) -> list[int | None]:
+        """Page numbers to offer: the first, the last, two either side; None for a gap."""
+        shown: list[int | None] = []
+        for n in range(1, self.total + 1):
+            if n in (1, self.total) or abs(n - self.number) <= 2:
+                shown.append(n)
+            elif shown and shown[-1] is not None:
+                shown.append(None)
+        return shown
 
 
 def plan(site: Site, source: Path) -> list[Page]:
@@ -168,9 +183,7 @@ def _months_of(site: Site, collection: Collection) -> tuple[Collection, ...]:
 
 def paginate(url: str, entries: tuple[Entry, ...], per_page: int) -> list[Pager]:
     total = max(1, -(-len(entries) // per_page))
-    urls = tuple(url if n == 1 else f"{url}page/{n}/" for n in range(1, total + 1))
-    return [Pager(n, total, urls, entries[(n - 1) * per_page:n * per_page])
-            for n in range(1, total + 1)]
+    return [Pager(n, total, url, entries[(n - 1) * per_page:n * per_page]) for n in range(1, total + 1)]
 
 
 def _indexes(site: Site) -> Iterator[Page]:

@@ -53,8 +53,9 @@ class Renderer:
             raise BuildFailed([template_error(exc, self.source, sys.exc_info()[2])]) from exc
 
 
-def make_renderer(source: Path, site: Site, strings: Strings
+def make_renderer(source: Path, site: Site, strings: Strings, compiled: Path | None = None
                   ) -> tuple[Renderer, list[SourceError]]:
+    """`compiled`: a folder where compiled templates are kept between builds."""
     dirs = template_dirs(source)
     env = jinja2.Environment(
         loader=jinja2.ChoiceLoader([
@@ -66,6 +67,7 @@ def make_renderer(source: Path, site: Site, strings: Strings
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        bytecode_cache=jinja2.FileSystemBytecodeCache(str(compiled)) if compiled else None,
     )
     functions = helpers(site, strings)
     env.globals.update(functions)

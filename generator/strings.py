@@ -15,6 +15,7 @@ from .errors import SourceError
 from .themes import shown_path, template_dirs
 
 Strings = dict[str, str]
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def load_strings(source: Path, config: Config) -> tuple[Strings, list[SourceError]]:
@@ -25,7 +26,7 @@ def load_strings(source: Path, config: Config) -> tuple[Strings, list[SourceErro
         if not path.exists():
             continue
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER) or {}
         except (yaml.YAMLError, UnicodeDecodeError) as exc:
             mark = getattr(exc, "problem_mark", None)
             errors.append(SourceError(shown_path(path, source), (mark.line + 1) if mark else 1,

@@ -91,13 +91,17 @@ class OutputTree:
     def live_file(self, path: str) -> Path:
         return self.link / path
 
-    def write(self, planned: Iterable[Planned], produce: Callable[[list[str]], Iterable[
-              tuple[str, bytes]]], clean: bool = False) -> WriteStats:
+    @property
+    def cache_folder(self) -> Path:
+        return self.store / "cache"
+
+    def write(self, planned: Iterable[Planned], make: Callable[[list[str], Path], None],
+              clean: bool = False) -> WriteStats:
         """Bring the spare folder to `planned` and make it current.
 
-        `produce(paths)` yields the bytes of the files that must be made anew;
-        a file whose key matches the spare folder's manifest is kept, one that
-        matches the live folder's is copied from there.
+        `make(paths, folder)` writes the files that must be made anew into the
+        folder; a file whose key matches the spare folder's manifest is kept,
+        one that matches the live folder's is copied from there.
         """
         planned = list(planned)
         live = self.live_slot()
@@ -123,15 +127,12 @@ class OutputTree:
             target = _inside(folder, path)
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(self.live_file(path), target)
-        made = 0
-        for path, data in produce(to_make):
-            target = _inside(folder, path)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-            made += 1
+        for path in to_make:
+            _inside(folder, path)
+        make(to_make, folder)
         manifest_file.write_text(json.dumps(wanted, ensure_ascii=False, sort_keys=True))
         self._switch(spare)
-        return WriteStats(made, len(to_copy), kept, removed, True)
+        return WriteStats(len(to_make), len(to_copy), kept, removed, True)
 
     def _remove_unwanted(self, folder: Path, wanted: dict[str, str], manifest: dict[str, str] | None) -> None:
         if manifest is not None:

@@ -91,6 +91,12 @@ ITEMS = [
     Item("flood-many", "info", "水库巡查情况", "2024-07-01", "防汛检查、防汛值守、防汛物资全部到位。"),
     Item("flood-new", "info", "汛期值班安排", "2026-06-20", "值班人员做好防汛值守。"),
     Item("flood-old", "info", "水库巡查通报", "2025-06-20", "巡查水库，落实防汛责任。"),
+    # CPI: a title match typed as the last (prefix) word; three mentions in one body, one in another
+    Item("cpi-title", "info", "CPI指数分析", "2024-03-01", "物价总体平稳。"),
+    Item("cpi-many", "info", "物价月报", "2025-03-01", "CPI、CPI、CPI均有回落。"),
+    Item("cpi-new", "info", "物价简讯", "2026-03-01", "本月CPI小幅上涨。"),
+    # The Markdown source wraps a sentence between 乡 and 融: a soft line break, not a word break.
+    Item("wrapped", "report", "融合简报", "2025-02-05", "各部门要持续推进城乡\n融合发展，做好相关工作。"),
     *MEETINGS,
     # Never published for the default audience: their text must not be found.
     Item("meeting-draft", "notice", "例会纪要（草稿）", "2026-10-01", "本次例会研究农村发展草稿。",
@@ -225,11 +231,19 @@ def test_a_quoted_phrase_matches_only_the_exact_sequence(page: Page, site: str) 
     assert found_js(page, site, "安全 生产") == both
     assert found_js(page, site, '"安全生产"') == {"/notice/safety-exact/"}
     assert found_js(page, site, '"安全 生产"') == {"/notice/safety-exact/"}
+    assert found_js(page, site, "“安全生产”") == {"/notice/safety-exact/"}  # Chinese quotation marks
     assert found_js(page, site, "digital economy") == {"/report/digital/", "/report/economy/"}
     assert found_js(page, site, '"digital economy"') == {"/report/digital/"}
     assert found_js(page, site, '"economy digital"') == set()
     expect_page(page, site, "安全 生产", both)
     expect_page(page, site, '"安全生产"', {"/notice/safety-exact/"})
+
+
+def test_a_sentence_wrapped_in_the_markdown_source_is_found_across_the_wrap(page: Page, site: str) -> None:
+    assert found_js(page, site, "城乡") == {"/report/wrapped/"}
+    assert found_js(page, site, "融合发展") == {"/report/wrapped/"}
+    assert found_js(page, site, "城乡融合") == {"/report/wrapped/"}
+    expect_page(page, site, "推进城乡融合发展", {"/report/wrapped/"})
 
 
 def test_several_terms_are_all_required(page: Page, site: str) -> None:
@@ -359,6 +373,13 @@ def test_excerpts_highlight_the_match_in_the_entrys_own_script(page: Page, site:
     expect(page.locator("#search-results a.entry-link mark")).to_have_text("衛生院")
 
 
+def test_a_word_matched_as_a_prefix_is_highlighted_whole(page: Page, site: str) -> None:
+    # What the last typed word matched is a whole word of the text, as the index reads it (7.15, pm2.5).
+    for query, word in (("GD", "GDP"), ("7.1", "7.15"), ("7", "7.15"), ("pm2", "PM2.5")):
+        [result] = search_js(page, site, query)["results"]
+        assert f"<mark>{word}</mark>" in result["excerpt"], (query, result["excerpt"])
+
+
 # ---- counts, empty results, paging, ranking ----
 
 def test_an_empty_result_says_so(page: Page, site: str) -> None:
@@ -411,10 +432,19 @@ def test_title_matches_rank_first_then_score_then_the_newer_entry(page: Page, si
     assert shown(page) == order
 
 
+def test_a_latin_word_in_the_title_ranks_first_then_relevance_then_recency(page: Page, site: str) -> None:
+    order = ["/info/cpi-title/", "/info/cpi-many/", "/info/cpi-new/"]
+    assert [r["url"] for r in search_js(page, site, '"CPI"')["results"]] == order
+    assert [r["url"] for r in search_js(page, site, "CPI")["results"]] == order  # typed last: also a prefix
+    type_query(page, site, "CPI")
+    assert shown(page) == order
+
+
 # ---- the rest of the site ----
 
-def test_the_header_search_box_leads_to_the_results(page: Page, site: str) -> None:
-    page.goto(urljoin(site, "info/simp-env/"))
+@pytest.mark.parametrize("start", ["", "info/simp-env/", "notice/"])
+def test_the_header_search_box_leads_to_the_results(page: Page, site: str, start: str) -> None:
+    page.goto(urljoin(site, start))
     box = page.locator("#site-search-q")
     box.fill("卫生院")
     box.press("Enter")

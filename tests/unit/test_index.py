@@ -246,6 +246,16 @@ def test_a_bigrams_positions(known: dict[str, bytes]) -> None:
     assert all(p >= TITLE_SPAN for p in found[1] + found[3])
 
 
+def test_a_soft_line_break_in_the_markdown_source_does_not_cut_the_text(make_site: MakeSite) -> None:
+    # The paragraph is 推进城乡融合发展: Markdown joins the two source lines into one paragraph.
+    files = files_of(make_site({"content/info/a.md": entry(title="简报", body="持续推进城乡\n融合发展。")}))
+    assert lookup(files, "d", bigram("城乡")) == {0: 1}
+    assert lookup(files, "d", bigram("融合")) == {0: 1}
+    assert lookup(files, "d", bigram("乡融")) == {0: 1}
+    found = positions(files, bigram("城乡"))[0][0]
+    assert positions(files, bigram("乡融"))[0] == [found + 1]
+
+
 def test_the_title_flag_is_set_for_a_title_occurrence_only(known: dict[str, bytes]) -> None:
     assert lookup(known, "d", bigram("养护")) == {1: 2 + 64}  # 养护 in the title, 養護 in the body
     assert lookup(known, "d", bigram("公路")) == {1: 1}  # body only
@@ -368,6 +378,10 @@ def test_excluded_entries_contribute_no_token(make_site: MakeSite) -> None:
             assert not any(present(files, kind, t) for t in tokens), (name, kind)
     assert present(files, "f", facet("source=公开办"))
     assert not present(files, "f", facet("source=保密办"))
+    texts = [gzip.decompress(data).decode("utf-8") for name, data in files.items() if name.endswith(".json.gz")]
+    assert len(texts) == 1 and SHOWN[0] in texts[0]
+    for latin, chinese, _ in HIDDEN.values():
+        assert latin not in texts[0] and chinese not in texts[0]
 
 
 def test_a_built_site_has_no_trace_of_excluded_entries_in_its_search_files(make_site: MakeSite) -> None:

@@ -1,0 +1,115 @@
+"""What earlier builds computed from each source file, reused while the file is unchanged.
+
+A file's result (entry or issue file, or its errors) is kept with the file's
+size, modification time and inode, and those of the attachments it names; any
+difference and the file is read again. Results are valid only for the code,
+configuration and interface strings that made them (the cache key), after
+Pelican's lesson (pelican#1416).
+
+`bulletin build` keeps the cache in the output's store: the metadata of every
+entry in one pickle, the bodies (HTML and text) in an append-only file read
+only for the pages that are rendered. `bulletin serve` keeps it in memory.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import pickle
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NamedTuple
+
+from .entry import Body, Entry
+from .errors import SourceError
+from .issuefile import IssueInfo
+
+VERSION = 1
+INDEX = "files.pickle"
+BODIES = "bodies.bin"
+
+StatKey = tuple[int, int, int]
+
+
+class FileResult(NamedTuple):
+    stat: StatKey
+    depends: tuple[tuple[str, StatKey], ...]  # attachments and linked files, with their stats
+    entry: Entry | None
+    issue: IssueInfo | None
+    errors: tuple[SourceError, ...]
+
+
+@dataclass
+class Memory:
+    """Results by file, valid for one cache key."""
+
+    key: str = ""
+    results: dict[str, FileResult] = field(default_factory=dict)
+    changed: bool = True  # results differ from what is stored
+
+    def reusable(self, key: str) -> dict[str, FileResult]:
+        return self.results if key == self.key else {}
+
+
+def stat_key(path: Path) -> StatKey | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+def still_valid(result: FileResult, source: Path, stat: StatKey) -> bool:
+    return result.stat == stat and all(stat_key(source / rel) == known for rel, known in result.depends)
+
+
+def read(folder: Path, key: str) -> Memory:
+    """The cache written by the last build, or an empty one if it is missing, stale or damaged."""
+    try:
+        with open(folder / INDEX, "rb") as handle:
+            version, cached_key, results = pickle.load(handle)
+    except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, ImportError):
+        return Memory(key)
+    if version != VERSION or cached_key != key or not _bodies_intact(folder, results):
+        return Memory(key)
+    return Memory(key, results, changed=False)
+
+
+def _bodies_intact(folder: Path, results: dict[str, FileResult]) -> bool:
+    bodies = folder / BODIES
+    size = bodies.stat().st_size if bodies.exists() else 0
+    for result in results.values():
+        location = result.entry.body.location if result.entry else None
+        if location and (location[0] != str(bodies) or location[1] + location[2] > size):
+            return False
+    return True
+
+
+def write(folder: Path, memory: Memory) -> None:
+    """Persist: bodies not yet in the body file are appended to it, then the index is replaced
+    in one step. When most of the body file is dead weight it is written anew."""
+    folder.mkdir(parents=True, exist_ok=True)
+    bodies = folder / BODIES
+    entries = [r.entry for r in memory.results.values() if r.entry is not None]
+    live = sum(e.body.location[2] if e.body.location else 0 for e in entries)
+    size = bodies.stat().st_size if bodies.exists() else 0
+    fresh = size > 2 * live + (1 << 20)
+    target = folder / f"{BODIES}.new" if fresh else bodies
+    stored: dict[str, Entry] = {}
+    with open(target, "wb" if fresh else "ab") as out:
+        for entry in entries:
+            if entry.body.location and not fresh:
+                continue
+            data = pickle.dumps((entry.html, entry.text), protocol=pickle.HIGHEST_PROTOCOL)
+            offset = out.tell()
+            out.write(data)
+            stored[entry.path] = dataclasses.replace(entry, body=Body.stored(str(bodies), offset, len(data)))
+    if fresh:
+        os.replace(target, bodies)
+    results = {rel: r._replace(entry=stored.get(rel, r.entry)) if r.entry else r
+               for rel, r in memory.results.items()}
+    temporary = folder / f"{INDEX}.new"
+    with open(temporary, "wb") as handle:
+        pickle.dump((VERSION, memory.key, results), handle, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(temporary, folder / INDEX)
+    memory.results, memory.changed = results, False

@@ -25,7 +25,7 @@ from .index import index_pages
 from .load import Loaded, load
 from .model import build_site, check
 from .pages import Fingerprints, Page, plan
-from .render import Renderer, make_renderer
+from .render import Renderer, make_renderer, template_problems
 from .strings import Strings, load_strings
 from .themes import template_dirs, templates_digest
 from .write import OutputTree, Planned, WriteStats
@@ -57,9 +57,10 @@ def _quiet(_: str) -> None:
     pass
 
 
-def check_sources(source: Path, memory: cache.Memory | None = None
+def check_sources(source: Path, memory: cache.Memory | None = None, compiled: Path | None = None
                   ) -> tuple[Config | None, Loaded | None, list[SourceError]]:
-    """Everything `bulletin check` reports: errors and warnings, from every file."""
+    """Everything `bulletin check` reports: errors and warnings, from every file.
+    `compiled`: where compiled templates are kept between builds."""
     config, problems = load_config(source)
     if config is None:
         return None, None, problems
@@ -67,7 +68,8 @@ def check_sources(source: Path, memory: cache.Memory | None = None
     if memory is not None and memory.key != cache_key(config, strings):
         memory.key, memory.results = cache_key(config, strings), {}
     loaded = load(source, config, strings.get("footnote_back", "{}"), memory)
-    problems = [*problems, *loaded.errors, *check(loaded, config)]
+    problems = [*problems, *loaded.errors, *check(loaded, config),
+                *template_problems(source, compiled)]
     return config, loaded, problems
 
 
@@ -92,7 +94,8 @@ def build(options: BuildOptions, progress: Progress = _quiet, memory: cache.Memo
             memory = cache.Memory(key) if options.clean or not config else cache.read(tree.cache_folder, key)
         elif options.clean:
             memory.results = {}
-        config, loaded, problems = check_sources(options.source, memory)
+        tree.cache_folder.mkdir(parents=True, exist_ok=True)
+        config, loaded, problems = check_sources(options.source, memory, tree.cache_folder)
         if stored and config is not None and memory.changed:
             cache.write(tree.cache_folder, memory)
         if config is None or loaded is None:
@@ -104,9 +107,8 @@ def build(options: BuildOptions, progress: Progress = _quiet, memory: cache.Memo
         progress(f"loaded {len(loaded.entries)} entries")
         site = build_site(loaded, config, audience, options.now or dt.datetime.now(), options.drafts)
         strings, _ = load_strings(options.source, config)
-        tree.cache_folder.mkdir(parents=True, exist_ok=True)
-        renderer, template_problems = make_renderer(options.source, site, strings, tree.cache_folder)
-        errors = only_errors([*problems, *template_problems])
+        renderer, _ = make_renderer(options.source, site, strings, tree.cache_folder)
+        errors = only_errors(problems)
         if errors:
             raise BuildFailed(errors)
         pages = [*plan(site, options.source), *static_pages(options.source), *index_pages(site, options.source)]

@@ -235,7 +235,7 @@ def occurrences(docs: list[Doc]) -> Occurrences:
         (UNIGRAM, ids[cjk], None, doc[cjk], pos[cjk]),
         (WORD, ids[is_word], None, doc[is_word], pos[is_word]),
         (BIGRAM, ids[:-1][pair], ids[1:][pair], doc[:-1][pair], pos[:-1][pair]),
-        _prefixes(words, doc[is_word]),
+        _prefixes(words, doc[is_word], pos[is_word]),
         _facets(docs),
     ]
     kind = np.concatenate([np.full(len(p[1]), p[0], dtype=np.uint64) for p in parts])
@@ -254,13 +254,21 @@ def _prefix_ids(word: str) -> tuple[int, ...]:
 Part = tuple[int, np.ndarray, "np.ndarray | None", np.ndarray, np.ndarray]
 
 
-def _prefixes(words: list[str], docs: np.ndarray) -> Part:
-    """Each prefix of each word, once per document. Prefixes have no position (and are not in
-    the title: a prefix match ranks by its document's other terms and recency)."""
-    rows = sorted({(doc, prefix) for doc, word in set(zip(docs.tolist(), words, strict=True))
-                   for prefix in _prefix_ids(word)})
-    return (PREFIX, np.array([p for _, p in rows], dtype=np.uint64), None,
-            np.array([d for d, _ in rows], dtype=np.int64), np.full(len(rows), TITLE_SPAN, dtype=np.int64))
+def _prefixes(words: list[str], docs: np.ndarray, positions: np.ndarray) -> Part:
+    """Each prefix of each word occurrence: counted and flagged in the title like any token,
+    so "CPI" typed last still ranks a title with CPI first. Their positions are not stored."""
+    distinct = sorted(set(words))
+    number = {word: i for i, word in enumerate(distinct)}
+    ids = [np.array(_prefix_ids(word), dtype=np.uint64) for word in distinct]
+    lengths = np.array([len(word) for word in distinct], dtype=np.int64)
+    which = np.array([number[word] for word in words], dtype=np.int64)
+    repeat = lengths[which] if len(which) else np.zeros(0, dtype=np.int64)
+    starts = np.concatenate(([0], np.cumsum(lengths)[:-1])) if len(lengths) else lengths
+    flat = np.concatenate(ids) if ids else np.zeros(0, dtype=np.uint64)
+    # For occurrence k of word w: flat[starts[w] + 0 .. starts[w] + len(w) - 1]
+    offsets = np.arange(int(repeat.sum())) - np.repeat(np.cumsum(repeat) - repeat, repeat)
+    prefixes = flat[np.repeat(starts[which], repeat) + offsets] if len(flat) else flat
+    return (PREFIX, prefixes, None, np.repeat(docs, repeat), np.repeat(positions, repeat))
 
 
 def _facets(docs: list[Doc]) -> Part:

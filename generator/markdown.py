@@ -25,6 +25,7 @@ from markdown.extensions.toc import slugify_unicode
 from markdown.treeprocessors import Treeprocessor
 
 LINK_SCHEME = "bulletin-link:"
+SAFE_SCHEMES = frozenset({"http", "https", "mailto", "tel", "ftp"})
 ASSET_SCHEME = "bulletin-asset:"
 _TAGS = re.compile(r"<[^>]+>")
 _BLOCK_END = re.compile(r"</(p|li|h[1-6]|tr|td|th|dt|dd|blockquote|pre|div)>|<br\s*/?>")
@@ -65,7 +66,10 @@ class _RelativeLinks(Treeprocessor):
             raw = element.get(attribute) if attribute else None
             if not raw:
                 continue
-            parts = urlsplit(raw)
+            parts = urlsplit(raw.strip())
+            if parts.scheme and parts.scheme.lower() not in SAFE_SCHEMES:
+                del element.attrib[attribute]  # javascript:, data: and the like never become links
+                continue
             if parts.scheme or parts.netloc or raw.startswith(("/", "#")):
                 continue
             target = posixpath.normpath(posixpath.join(self.folder, unquote(parts.path)))

@@ -9,12 +9,16 @@ on the way in. Where fork is unavailable the work runs in this process.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import pickle
+import signal
+import sys
 import traceback
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
+PR_SET_PDEATHSIG = 1
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 
@@ -35,6 +39,7 @@ def fork_map(function: Callable[[Sequence[Item]], Result], shares: Sequence[Sequ
         read_end, write_end = os.pipe()
         pid = os.fork()
         if pid == 0:  # the child: work, report, and leave without running the parent's cleanup
+            _die_with_parent()
             os.close(read_end)
             try:
                 payload = pickle.dumps((True, function(share)), protocol=pickle.HIGHEST_PROTOCOL)
@@ -62,6 +67,16 @@ def fork_map(function: Callable[[Sequence[Item]], Result], shares: Sequence[Sequ
     if failure is not None:
         raise failure
     return results
+
+
+def _die_with_parent() -> None:
+    """A build killed at any moment must leave nothing running: a worker outliving its build
+    would keep writing into the folder the next build uses."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() == 1:  # the parent died before the line above took effect
+        os._exit(1)
 
 
 def _failure(problem: BaseException) -> bytes:

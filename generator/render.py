@@ -53,11 +53,9 @@ class Renderer:
             raise BuildFailed([template_error(exc, self.source, sys.exc_info()[2])]) from exc
 
 
-def make_renderer(source: Path, site: Site, strings: Strings, compiled: Path | None = None
-                  ) -> tuple[Renderer, list[SourceError]]:
-    """`compiled`: a folder where compiled templates are kept between builds."""
+def _environment(source: Path, compiled: Path | None = None) -> jinja2.Environment:
     dirs = template_dirs(source)
-    env = jinja2.Environment(
+    return jinja2.Environment(
         loader=jinja2.ChoiceLoader([
             jinja2.PrefixLoader({"theme": jinja2.FileSystemLoader(dirs[-1])}),
             jinja2.FileSystemLoader([str(d) for d in dirs]),
@@ -69,10 +67,12 @@ def make_renderer(source: Path, site: Site, strings: Strings, compiled: Path | N
         keep_trailing_newline=True,
         bytecode_cache=jinja2.FileSystemBytecodeCache(str(compiled)) if compiled else None,
     )
-    functions = helpers(site, strings)
-    env.globals.update(functions)
-    env.filters.update({k: v for k, v in functions.items() if k in _FILTERS})
-    env.globals.update(fragments(env))
+
+
+def template_problems(source: Path, compiled: Path | None = None, env: jinja2.Environment | None = None
+                      ) -> list[SourceError]:
+    """Syntax errors of every template, with template file and line."""
+    env = env or _environment(source, compiled)
     errors = []
     for name in env.list_templates(extensions=("html", "xml", "csv")):
         if name.startswith("static/"):
@@ -81,6 +81,18 @@ def make_renderer(source: Path, site: Site, strings: Strings, compiled: Path | N
             env.get_template(name)
         except jinja2.TemplateSyntaxError as exc:
             errors.append(template_error(exc, source, None))
+    return errors
+
+
+def make_renderer(source: Path, site: Site, strings: Strings, compiled: Path | None = None
+                  ) -> tuple[Renderer, list[SourceError]]:
+    """`compiled`: a folder where compiled templates are kept between builds."""
+    env = _environment(source, compiled)
+    functions = helpers(site, strings)
+    env.globals.update(functions)
+    env.filters.update({k: v for k, v in functions.items() if k in _FILTERS})
+    env.globals.update(fragments(env))
+    errors = template_problems(source, env=env)
     return Renderer(env, source), errors
 
 

@@ -379,8 +379,11 @@ function hits(text, terms, table) {
   origin.push(at);
   const ranges = [];
   for (const term of terms) {
+    // A word is whole: no letter or digit beside it, nor a dot joining digits ("7" is not in "7.15").
+    const before = `(?<!${WORDCHAR})(?!(?<=[0-9]\\.)[0-9])`;
+    const more = `(?:${WORDCHAR}|(?<=[0-9])\\.(?=[0-9]))`;
     const pieces = term.units.map((u) => u.kind === "han" ? escapeRegExp(u.text)
-      : `(?<!${WORDCHAR})${escapeRegExp(u.text)}${term.prefix ? `${WORDCHAR}*` : `(?!${WORDCHAR})`}`);
+      : `${before}${escapeRegExp(u.text)}${term.prefix ? `${more}*` : `(?!${more})`}`);
     let source = pieces[0];
     for (let i = 1; i < pieces.length; i++) {
       source += term.joins[i - 1] === ACROSS ? "[^\\p{L}\\p{N}]+" : "\\s*";

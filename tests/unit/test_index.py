@@ -282,7 +282,10 @@ def test_single_characters_live_in_u_files(known: dict[str, bytes]) -> None:
 
 
 def test_word_prefixes_live_in_w_files(known: dict[str, bytes]) -> None:
-    for text in ("g", "gd", "gdp", "7", "7.", "7.1", "7.15"):
+    # doc 2: title "GDP增长情况", body "全市GDP同比增长7.15%": a prefix counts and flags like any token
+    for text in ("g", "gd", "gdp"):
+        assert lookup(known, "w", prefix(text)) == {2: 2 + 64}, text
+    for text in ("7", "7.", "7.1", "7.15"):
         assert lookup(known, "w", prefix(text)) == {2: 1}, text
     assert lookup(known, "w", prefix("gdpx")) is None
     assert lookup(known, "d", prefix("gd")) is None

@@ -295,12 +295,13 @@ class CountingServer(http.server.ThreadingHTTPServer):
 class Handler(http.server.SimpleHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # else headers and body, written apart, wait 40 ms for an ACK
-    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map,
+    extensions_map = {  # noqa: RUF012
+        **http.server.SimpleHTTPRequestHandler.extensions_map,
                       ".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm",
                       ".json": "application/json", ".pagefind": "application/octet-stream"}
     server: CountingServer
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
     def do_GET(self) -> None:
@@ -335,7 +336,7 @@ def serve(root: Path) -> CountingServer:
     return server
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def gzip_size(path: Path) -> int:
     data = path.read_bytes()
     return min(len(data), len(gzip.compress(data, 6)))
@@ -350,18 +351,28 @@ OURS_TIMED = """async (q) => {
   const r = await (await import('/search/search.js')).search(q, {limit: 10});
   return {ms: performance.now() - t0, total: r.total, urls: r.results.map((x) => x.url)};
 }"""
-OURS_ALL = """async (q) => {
+# All results, 500 at a time: search.js fetches a result's excerpt data for every result of the
+# page at once, and Chromium refuses thousands of requests in flight (ERR_INSUFFICIENT_RESOURCES).
+OURS_ALL = """async ([q, filters]) => {
+  const mod = await import('/search/search.js');
+  const urls = [];
+  let total = 0;
+  for (let offset = 0; offset === 0 || offset < total; offset += 500) {
+    const r = await mod.search(q, {filters, offset, limit: 500});
+    total = r.total;
+    urls.push(...r.results.map((x) => x.url));
+    if (!r.results.length) break;
+  }
+  return {total, urls};
+}"""
+OURS_ONE_CALL = """async (q) => {
   const r = await (await import('/search/search.js')).search(q, {limit: 100000});
-  return {total: r.total, urls: r.results.map((x) => x.url)};
+  return {total: r.total, urls: r.results.length};
 }"""
 OURS_TIMED_FILTERS = """async ([q, filters]) => {
   const t0 = performance.now();
   const r = await (await import('/search/search.js')).search(q, {filters, limit: 10});
   return {ms: performance.now() - t0, total: r.total, urls: r.results.map((x) => x.url)};
-}"""
-OURS_ALL_FILTERS = """async ([q, filters]) => {
-  const r = await (await import('/search/search.js')).search(q, {filters, limit: 100000});
-  return {total: r.total, urls: r.results.map((x) => x.url)};
 }"""
 PAGEFIND_TIMED = """async (q) => {
   const t0 = performance.now();
@@ -430,7 +441,7 @@ def measure(browser, server: CountingServer, engine: str, query: str, filters: d
         server.take()
         if engine == "ours":
             timed = (OURS_TIMED_FILTERS, [query, filters]) if filters else (OURS_TIMED, query)
-            full = (OURS_ALL_FILTERS, [query, filters]) if filters else (OURS_ALL, query)
+            full = (OURS_ALL, [query, filters])
         else:
             timed, full = (PAGEFIND_TIMED, query), (PAGEFIND_ALL, query)
         cold = page.evaluate(*timed)
@@ -513,7 +524,8 @@ def build_sites(args: argparse.Namespace, py: str) -> dict[str, object]:
     info_path = work / "build-info.json"
     if args.reuse and info_path.exists() and out.exists():
         info = json.loads(info_path.read_text())
-        if info.get("entries") == args.entries and (args.skip_pagefind or pf_site.exists()):
+        if info.get("entries") == args.entries and (args.skip_pagefind or (
+                pf_site.exists() and info.get("pagefind_root") == args.pagefind_root)):
             print(f"reusing the build in {work} (--reuse)")
             return info
     info: dict[str, object] = {"entries": args.entries}
@@ -521,8 +533,12 @@ def build_sites(args: argparse.Namespace, py: str) -> dict[str, object]:
     docs = make_site(site, args.entries)
     print(f"made {len(docs)} entries ({sum(d.traditional for d in docs)} Traditional) in {site} "
           f"in {time.perf_counter() - started:.1f} s", flush=True)
-    if out.exists():
+    # bulletin's output is a symlink to a slot in .out.builds (atomic switch): start from nothing
+    if out.is_symlink():
+        out.unlink()
+    elif out.exists():
         shutil.rmtree(out)
+    shutil.rmtree(work / ".out.builds", ignore_errors=True)
     seconds = run([py, "-m", "generator", "build", "--source", str(site), "--output", str(out),
                    "--now", NOW.strftime("%Y-%m-%d"), "--clean"], cwd=REPO, stderr=subprocess.DEVNULL)
     info["build_seconds"] = seconds
@@ -543,13 +559,18 @@ def build_sites(args: argparse.Namespace, py: str) -> dict[str, object]:
             run([str(venv / "bin" / "pip"), "install", "-q", "pagefind[extended]"])
         version = subprocess.run([str(pf_py), "-m", "pagefind", "--version"], capture_output=True,
                                  text=True).stdout.strip()
-        if pf_site.exists():
+        if pf_site.is_symlink():
+            pf_site.unlink()
+        elif pf_site.exists():
             shutil.rmtree(pf_site)
-        # Hard links: Pagefind only adds pagefind/, it never rewrites the site's files.
-        run(["cp", "-al", str(out), str(pf_site)])
+        # Hard links of the files (not of the output's symlink): Pagefind only adds pagefind/.
+        run(["cp", "-al", str(out.resolve()), str(pf_site)])
+        assert not (out / "pagefind").exists(), "Pagefind must not write into the bulletin output"
         info["pagefind_version"] = version
+        info["pagefind_root"] = args.pagefind_root
+        root = ["--root-selector", args.pagefind_root] if args.pagefind_root else []
         info["pagefind_seconds"] = run([str(pf_py), "-m", "pagefind", "--site", str(pf_site),
-                                        "--force-language", "zh", "--quiet"])
+                                        "--force-language", "zh", *root, "--quiet"])
         info["pagefind_size"] = folder_size(pf_site / "pagefind")
         print(f"{version}: {info['pagefind_seconds']:.1f} s; pagefind/: {info['pagefind_size']}", flush=True)
     info_path.write_text(json.dumps(info, indent=1))
@@ -659,6 +680,10 @@ def main() -> None:
     parser.add_argument("--only", help="run only queries whose kind or text contains this")
     parser.add_argument("--reuse", action="store_true", help="reuse WORK's site and builds if made for --entries")
     parser.add_argument("--skip-pagefind", action="store_true")
+    parser.add_argument("--pagefind-root", default="article.entry",
+                        help="Pagefind's --root-selector: the entry's own content (title, facts, tags, "
+                        "summary, body), not the page's navigation and related-entry titles; '' for "
+                        "whole pages")
     parser.add_argument("--skip-index-timing", action="store_true")
     args = parser.parse_args()
     args.work = args.work.resolve()
@@ -721,6 +746,19 @@ def main() -> None:
                   + (f" | pf {pct(theirs.recall)} {pct(theirs.precision)} {kb(theirs.bytes)} "
                      f"{ms(theirs.cold_ms)}/{ms(theirs.repeated_ms)} ms" if theirs else "")
                   + (f" ERROR {ours.error}" if ours.error else "") + flag, flush=True)
+        # The API as documented: all results in one call (not paged).
+        biggest = max(range(len(queries)), key=lambda i: len(truths[i]))
+        one_call: dict[str, object] = {"query": queries[biggest][1], "truth": len(truths[biggest])}
+        context = browser.new_context()
+        try:
+            page = context.new_page()
+            page.goto(ours_server.origin + "/__bench__/")
+            one_call.update(page.evaluate(OURS_ONE_CALL, queries[biggest][1]))
+        except Exception as exc:
+            one_call["error"] = str(exc).splitlines()[0][:300]
+        finally:
+            context.close()
+        ours_server.take()
         browser.close()
     ours_server.shutdown()
     if pf_server:
@@ -750,16 +788,21 @@ def main() -> None:
     print("Summary (Pagefind runs the queries without filters only)")
     print(summary_table(ours_summary, theirs_summary))
     for row, m in zip(rows, ours_all, strict=True):
-        if m.error or m.recall != 1 or m.precision != 1:
+        if m.error or m.recall != 1 or m.precision != 1 or m.total != row["truth"]:
             print(f"\nOURS MISSES {row['kind']} {row['query']!r} {row['filters'] or ''}: truth {row['truth']}, "
-                  f"found {m.found} (total {m.total}), error {m.error}\n  missed {m.missed[:10]}\n  extra {m.extra[:10]}")
+                  f"found {m.found} (total {m.total}), error {m.error}\n"
+                  f"  missed {m.missed[:10]}\n  extra {m.extra[:10]}")
+    print(f"\nsearch({one_call['query']!r}, {{limit: 100000}}) in one call: "
+          + (f"ERROR {one_call['error']}" if "error" in one_call else
+             f"total {one_call['total']}, {one_call['urls']} results (truth {one_call['truth']})"))
     typical = sorted(ours_all, key=lambda m: m.bytes or 0)[len(ours_all) // 2]
     print("\nFiles downloaded by the median-bytes query of ours:",
           ", ".join(f"{p} {kb(b)}" for p, b in sorted(typical.files.items(), key=lambda x: -x[1])[:12]),
           f"... ({len(typical.files)} files)")
     result = {"command": command, "entries": info["entries"], "when": dt.datetime.now().isoformat(),
               "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-              "build": info, "summary": {"ours": ours_summary, "pagefind": theirs_summary}, "queries": rows}
+              "build": info, "one_call_all_results": one_call,
+              "summary": {"ours": ours_summary, "pagefind": theirs_summary}, "queries": rows}
     out = args.work / "search-results.json"
     out.write_text(json.dumps(result, ensure_ascii=False, indent=1, default=str))
     print(f"\nWrote {out}")

@@ -20,6 +20,7 @@ QUERIES: list[tuple[str, str, dict[str, str]]] = [
     ("substring", "济高质", {}),
     ("substring", "兴战略", {}),
     ("substring", "量发", {}),
+    ("substring", "水万里", {}),  # the corpus has "一江水 万里长江": a space is a separator, no match there
     # Traditional query on mostly Simplified text
     ("trad", "農村", {}),
     ("trad", "辦公室", {}),
@@ -45,6 +46,7 @@ QUERIES: list[tuple[str, str, dict[str, str]]] = [
     ("latin", "DeepSeek", {}),
     ("latin", "C919", {}),
     ("latin", "PM2.5", {}),
+    ("latin", "ＧＤＰ", {}),  # full width: NFKC
     # numbers
     ("number", "2022", {}),
     ("number", "2023年", {}),
@@ -52,6 +54,7 @@ QUERIES: list[tuple[str, str, dict[str, str]]] = [
     ("number", "5.2", {}),
     ("number", "100亿", {}),
     ("number", "3.5%", {}),
+    ("number", "２０２２年", {}),
     ("number", "2035 ", {}),  # a finished word (space typed after it): whole word only
     # typed prefixes
     ("prefix", "202", {}),
@@ -64,7 +67,9 @@ QUERIES: list[tuple[str, str, dict[str, str]]] = [
     ("multi", "一带一路 合作", {}),
     ("multi", "GDP增长", {}),
     ("multi", "乡村振兴、共同富裕", {}),
-    ("multi", "f-16", {}),
+    ("multi", "f-16", {}),  # two terms: f, and 16 as a prefix
+    ("multi", "鄉村振興 2022", {}),
+    ("multi", "中国 经济 改革 开放", {}),
     # quoted phrases
     ("phrase", '"共同富裕"', {}),
     ("phrase", '"一带一路" 合作', {}),
@@ -73,6 +78,8 @@ QUERIES: list[tuple[str, str, dict[str, str]]] = [
     ("phrase", '"max 9"', {}),
     ("phrase", '"mq 9"', {}),
     ("phrase", '"GDP 增长"', {}),
+    ("phrase", '"C919大飞机"', {}),
+    ("phrase", '"新时代 中国特色"', {}),  # spaces between Chinese characters in quotes are dropped
     # rare words (document frequency 1-5)
     ("rare", "燕子归来", {}),
     ("rare", "首例保险", {}),

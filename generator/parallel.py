@@ -35,11 +35,12 @@ def fork_map(function: Callable[[Sequence[Item]], Result], shares: Sequence[Sequ
     if len(shares) <= 1 or not hasattr(os, "fork"):
         return [function(share) for share in shares]
     children = []
+    parent = os.getpid()
     for share in shares:
         read_end, write_end = os.pipe()
         pid = os.fork()
         if pid == 0:  # the child: work, report, and leave without running the parent's cleanup
-            _die_with_parent()
+            _die_with(parent)
             os.close(read_end)
             try:
                 payload = pickle.dumps((True, function(share)), protocol=pickle.HIGHEST_PROTOCOL)
@@ -69,13 +70,13 @@ def fork_map(function: Callable[[Sequence[Item]], Result], shares: Sequence[Sequ
     return results
 
 
-def _die_with_parent() -> None:
+def _die_with(parent: int) -> None:
     """A build killed at any moment must leave nothing running: a worker outliving its build
     would keep writing into the folder the next build uses."""
     if sys.platform.startswith("linux"):
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() == 1:  # the parent died before the line above took effect
+    if os.getppid() != parent:  # the parent died before the line above took effect
         os._exit(1)
 
 

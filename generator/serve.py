@@ -28,6 +28,7 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
 from .build import BuildOptions, build
+from .cache import Memory
 from .config import CONFIG_FILE
 from .errors import BuildFailed, format_errors, only_errors
 from .load import CONTENT
@@ -175,11 +176,12 @@ def serve(source: Path, host: str, port: int, audience: str | None = None,
     output = work / "site"
     state = BuildState()
     options = BuildOptions(source=source, output=output, audience=audience, drafts=True)
+    memory = Memory()  # what is loaded stays loaded between builds
 
     def rebuild() -> None:
         started = time.perf_counter()
         try:
-            result = build(options)
+            result = build(options, memory=memory)
         except BuildFailed as failed:
             text = format_errors(failed.errors)
             log(f"{text}\nbuild failed: {len(only_errors(failed.errors))} errors; still serving the last good site")

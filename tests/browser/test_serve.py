@@ -1,0 +1,76 @@
+"""`bulletin serve` as an editor uses it: save, and the open page follows; break, and it says where."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, MakeSite, entry
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def served(make_site: MakeSite) -> Iterator[tuple[Path, str]]:
+    site = make_site({
+        "content/info/a.md": entry(title="东湖区推进冬季供暖", body="第一版正文。", tags="[供暖]"),
+        "content/info/b.md": entry(title="西山县修缮村道", date="2026-11-21", tags="[供暖]"),
+        "content/notice/c.md": entry(title="草稿通知", draft="true"),
+    })
+    process = subprocess.Popen([sys.executable, "-m", "generator", "serve", "--source", str(site), "--port", "0"],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO,
+                               env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"})
+    assert process.stdout is not None
+    address = None
+    deadline = time.monotonic() + 60
+    while address is None and time.monotonic() < deadline:
+        line = process.stdout.readline()
+        found = re.search(r"at (http://127\.0\.0\.1:\d+/)", line)
+        address = found.group(1) if found else None
+    assert address, "serve did not start"
+    yield site, address
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def test_the_open_page_follows_each_save(served: tuple[Path, str], page) -> None:  # type: ignore[no-untyped-def]
+    site, address = served
+    page.goto(address + "info/a/")
+    assert "第一版正文" in page.locator("main").inner_text()
+    (site / "content/info/a.md").write_text(entry(title="东湖区推进冬季供暖", body="第二版正文。"), encoding="utf-8")
+    page.wait_for_function("document.querySelector('main').innerText.includes('第二版正文')", timeout=20_000)
+    # A list page opened afterwards shows the new state too: nothing stale.
+    (site / "content/info/a.md").write_text(entry(title="东湖区改名后的标题", body="第三版。"), encoding="utf-8")
+    page.wait_for_function("document.querySelector('h1').innerText.includes('改名后')", timeout=20_000)
+    page.goto(address + "info/")
+    assert "东湖区改名后的标题" in page.locator("main").inner_text()
+    assert "东湖区推进冬季供暖" not in page.content()
+
+
+def test_an_error_shows_in_the_page_with_file_and_line_and_the_page_recovers(
+        served: tuple[Path, str], page) -> None:  # type: ignore[no-untyped-def]
+    site, address = served
+    page.goto(address + "info/b/")
+    assert page.locator("h1").inner_text() == "西山县修缮村道"
+    broken = "---\ntitle: 西山县修缮村道\ndate: 2026-13-40\n---\n正文\n"
+    (site / "content/info/b.md").write_text(broken, encoding="utf-8")
+    overlay = page.locator("#bulletin-error-overlay")
+    overlay.wait_for(timeout=20_000)
+    assert 'content/info/b.md:3: date "2026-13-40" is not a valid date' in overlay.inner_text()
+    assert page.locator("h1").inner_text() == "西山县修缮村道", "the last good page stays under the overlay"
+    (site / "content/info/b.md").write_text(entry(title="西山县修缮村道（更正）", date="2026-11-21"),
+                                            encoding="utf-8")
+    page.wait_for_function("document.querySelector('h1').innerText.includes('更正')", timeout=20_000)
+    assert page.locator("#bulletin-error-overlay").count() == 0
+
+
+def test_drafts_show_with_a_banner(served: tuple[Path, str], page) -> None:  # type: ignore[no-untyped-def]
+    _, address = served
+    page.goto(address + "notice/c/")
+    assert "草稿" in page.locator(".draft-banner").inner_text()

@@ -1,0 +1,95 @@
+"""An incremental build equals a clean build, byte for byte, whatever the edits before it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import tempfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from generator.build import BuildOptions, build
+from tests.conftest import entry, tree_bytes, write_files
+
+NOW = dt.datetime(2026, 11, 27, 12)
+TITLES = ("东湖区推进冬季供暖", "西山縣修繕村道", "市应急管理局部署安全检查", "GDP增长5.2%",
+          "关于做好信息报送工作的通知")
+TAGS = ("[供暖]", "[安全, 民生]", "[]", "[乡村振兴]")
+SOURCES = ("东湖区委办公室", "市应急管理局", "西山縣委辦公室")
+
+names = st.sampled_from([f"e{n}" for n in range(6)])
+operation = st.one_of(
+    st.tuples(st.just("write"), names, st.sampled_from(TITLES), st.sampled_from(TAGS), st.sampled_from(SOURCES),
+              st.integers(1, 28), st.sampled_from(["", "internal", "restricted", "draft"]),
+              st.sampled_from(["", "1", "2"])),
+    st.tuples(st.just("body"), names, st.text(alphabet="农村发展安全生产。，GDP 2026\n", max_size=40)),
+    st.tuples(st.just("rename"), names, names),
+    st.tuples(st.just("delete"), names),
+    st.tuples(st.just("issue file"), st.sampled_from(["1", "2"]), st.sampled_from(["王明", "李建国", ""])),
+    st.tuples(st.just("template"), st.sampled_from(["", "<p class='x'>{{ entry.summary }}</p>", "<b>摘</b>"])),
+    st.tuples(st.just("config"), st.integers(1, 3), st.sampled_from(["信息", "每日信息"])),
+)
+
+
+def apply(site: Path, step: tuple) -> None:  # type: ignore[type-arg]
+    kind = step[0]
+    content = site / "content/info"
+    if kind == "write":
+        _, name, title, tags, source, day, flag, issue = step
+        keys = {"tags": tags, "source": source}
+        if flag == "draft":
+            keys["draft"] = "true"
+        elif flag:
+            keys["audience"] = flag
+        if issue:
+            keys.update(publication="xinxi", issue=issue)
+        write_files(site, {f"content/info/{name}.md": entry(title=title, date=f"2026-11-{day:02d}", **keys)})
+    elif kind == "body" and (content / f"{step[1]}.md").exists():
+        text = (content / f"{step[1]}.md").read_text(encoding="utf-8")
+        (content / f"{step[1]}.md").write_text(text + step[2] + "\n", encoding="utf-8")
+    elif kind == "rename" and (content / f"{step[1]}.md").exists() and not (content / f"{step[2]}.md").exists():
+        (content / f"{step[1]}.md").rename(content / f"{step[2]}.md")
+    elif kind == "delete":
+        (content / f"{step[1]}.md").unlink(missing_ok=True)
+    elif kind == "issue file":
+        _, number, signer = step
+        path = site / f"content/issues/xinxi-{number}.yaml"
+        if signer:
+            write_files(site, {f"content/issues/xinxi-{number}.yaml":
+                               f"publication: xinxi\nnumber: {number}\nyear: 2026\nsigner: {signer}\n"})
+        else:
+            path.unlink(missing_ok=True)
+    elif kind == "template":
+        path = site / "templates/entry.html"
+        if step[1]:
+            write_files(site, {"templates/entry.html": '{% extends "theme/entry.html" %}\n'
+                                                        "{% block summary %}" + step[1] + "{% endblock %}\n"})
+        else:
+            path.unlink(missing_ok=True)
+    elif kind == "config":
+        _, per_page, title = step
+        write_files(site, {"bulletin.yaml": f"title: {title}\nper_page: {per_page}\n"})
+
+
+def clean_build(site: Path) -> dict[str, bytes]:
+    with tempfile.TemporaryDirectory() as fresh:
+        output = Path(fresh) / "output"
+        build(BuildOptions(site, output, now=NOW, clean=True))
+        return tree_bytes(output)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(operation, min_size=1, max_size=6))
+def test_incremental_builds_equal_clean_builds(steps: list[tuple], tmp_path_factory) -> None:  # type: ignore[no-untyped-def, type-arg]
+    site = tmp_path_factory.mktemp("site")
+    write_files(site, {"content/info/e0.md": entry(title="起点", tags="[供暖]"),
+                       "content/info/e1.md": entry(title="第二篇", date="2026-11-21", publication="xinxi", issue="1")})
+    output = site / "output"
+    build(BuildOptions(site, output, now=NOW))
+    for step in steps:
+        apply(site, step)
+        build(BuildOptions(site, output, now=NOW))
+        assert tree_bytes(output) == clean_build(site), f"after {step}"
+    shutil.rmtree(site)

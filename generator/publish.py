@@ -13,16 +13,15 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import fcntl
 import hashlib
 import json
 import os
 import shutil
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import BuildFailed, SourceError
+from .links import exclusive, switch
 
 MANIFEST = ".bulletin-manifest.json"
 KEEP = 5
@@ -42,17 +41,9 @@ class Releases:
         self.link = dest.absolute()
         self.folder = self.link.parent / f".{self.link.name}.releases"
 
-    @contextlib.contextmanager
-    def locked(self) -> Iterator[None]:
+    def locked(self) -> contextlib.AbstractContextManager[None]:
         """One publish at a time: another one's half-written release must not be pruned."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        with open(self.folder / ".lock", "w") as handle:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise BuildFailed([SourceError(str(self.link), 1, "another publish is writing to this "
-                                               "destination", "wait for it to finish")]) from None
-            yield
+        return exclusive(self.folder, self.link, "publish")
 
     def check(self) -> None:
         if self.link.exists() and not self.link.is_symlink():
@@ -135,10 +126,7 @@ class Releases:
                                            " release was left in place")])
 
     def _switch(self, name: str) -> None:
-        temporary = self.link.parent / f".{self.link.name}.link-{os.getpid()}"
-        temporary.unlink(missing_ok=True)
-        os.symlink(os.path.relpath(self.folder / name, self.link.parent), temporary)
-        os.replace(temporary, self.link)
+        switch(self.link, self.folder / name)
 
     def _prune(self, keep: int) -> tuple[str, ...]:
         current = self.current()

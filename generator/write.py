@@ -17,15 +17,15 @@ is missing was interrupted and is repaired file by file.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import shutil
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import BuildFailed, SourceError
+from .links import exclusive, switch
 
 SLOTS = ("a", "b")
 
@@ -60,16 +60,8 @@ class OutputTree:
                                 "deletes a folder it did not make")]
         return []
 
-    @contextlib.contextmanager
-    def locked(self) -> Iterator[None]:
-        self.store.mkdir(parents=True, exist_ok=True)
-        with open(self.store / "lock", "w") as handle:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise BuildFailed([SourceError(str(self.link), 1, "another build is writing this"
-                                               " output", "wait for it to finish")]) from None
-            yield
+    def locked(self) -> contextlib.AbstractContextManager[None]:
+        return exclusive(self.store, self.link, "build")
 
     def live_slot(self) -> str | None:
         if not self.link.is_symlink():
@@ -151,13 +143,7 @@ class OutputTree:
                     parent.rmdir()  # only succeeds when empty
 
     def _switch(self, slot: str) -> None:
-        temporary = self.link.parent / f".{self.link.name}.link-{os.getpid()}"
-        temporary.unlink(missing_ok=True)
-        os.symlink(os.path.relpath(self.store / slot, self.link.parent), temporary)
-        if self.link.is_dir() and not self.link.is_symlink():
-            self.link.rmdir()  # an empty folder, as check() made sure
-        os.replace(temporary, self.link)
-
+        switch(self.link, self.store / slot)
 
 def _inside(folder: Path, path: str) -> Path:
     target = (folder / path)

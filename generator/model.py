@@ -12,7 +12,7 @@ import bisect
 import datetime as dt
 import functools
 import itertools
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -21,6 +21,7 @@ from .entry import Entry
 from .errors import SourceError
 from .issuefile import IssueInfo
 from .load import Loaded
+from .searchtext import normalise as fold
 from .slugs import unique_slugs
 
 RELATED = 5
@@ -100,13 +101,21 @@ class Site:
 
     @functools.cached_property
     def _urls(self) -> dict[tuple[str, str], str]:
-        return {(c.kind, c.key): c.url for c in (*self.sources, *self.tags)}
+        return {(c.kind, fold(c.key)): c.url for c in (*self.sources, *self.tags)}
+
+    @functools.cached_property
+    def _names(self) -> dict[str, str]:
+        return {fold(c.key): c.name for c in self.sources}
 
     def source_url(self, name: str) -> str | None:
-        return self._urls.get(("source", name))
+        return self._urls.get(("source", fold(name)))
 
     def tag_url(self, name: str) -> str | None:
-        return self._urls.get(("tag", name))
+        return self._urls.get(("tag", fold(name)))
+
+    def unit(self, entry: Entry) -> str | None:
+        """The entry's 报送单位 as the site names it: one unit, whichever script it was written in."""
+        return self._names.get(fold(entry.source)) if entry.source else None
 
     @property
     def pinned(self) -> list[Entry]:
@@ -254,13 +263,18 @@ def _neighbours(published: list[Entry], issue_of: dict[str, Issue]
 
 
 def _named(published: list[Entry], kind: str, prefix: str, names_of) -> tuple[Collection, ...]:  # type: ignore[no-untyped-def]
+    """One collection per name, whatever the script it is written in (乡村振兴 = 鄉村振興); the
+    collection is called by its most used spelling."""
     members: dict[str, list[Entry]] = defaultdict(list)
+    spellings: dict[str, Counter[str]] = defaultdict(Counter)
     for entry in published:
         for name in names_of(entry):
-            members[name].append(entry)
-    slugs = unique_slugs(members)
-    return tuple(Collection(kind, name, name, f"{prefix}/{slugs[name]}/", tuple(entries))
-                 for name, entries in sorted(members.items(), key=lambda kv: (-len(kv[1]), kv[0])))
+            members[fold(name)].append(entry)
+            spellings[fold(name)][name] += 1
+    shown = {key: min(counts, key=lambda n: (-counts[n], n)) for key, counts in spellings.items()}
+    slugs = unique_slugs(shown.values())
+    return tuple(Collection(kind, shown[key], shown[key], f"{prefix}/{slugs[shown[key]]}/", tuple(entries))
+                 for key, entries in sorted(members.items(), key=lambda kv: (-len(kv[1]), shown[kv[0]])))
 
 
 def _dated(published: list[Entry], key_format: str, url_format: str, name_format: str

@@ -87,8 +87,8 @@ def year_stats(site: Site, year: int) -> YearStats:
     return YearStats(
         year=year, entries=len(entries), reported=len(reported),
         adopted=sum(1 for e in entries if e.path in site.issue_of),
-        units=len({e.source for e in reported}),
-        tables=(_reports_by_unit(reported, units), _adoptions_by_month(site, entries),
+        units=len({site.unit(e) for e in reported}),
+        tables=(_reports_by_unit(site, reported, units), _adoptions_by_month(site, entries),
                 _adoptions_by_unit(site, reported, units), _entries_by_type(site, entries)))
 
 
@@ -124,13 +124,13 @@ def csv_text(table: Table, name: Callable[[Label], str]) -> str:
 
 def _units(site: Site, reported: Iterable[Entry]) -> list[str]:
     """Units by number of reports; a closed list in bulletin.yaml keeps silent units in view."""
-    counts = Counter(e.source for e in reported)
+    counts = Counter(site.unit(e) for e in reported)
     names = set(counts) | set(site.config.sources or ())
     return sorted((n for n in names if n), key=lambda n: (-counts[n], n))
 
 
-def _reports_by_unit(reported: list[Entry], units: list[str]) -> Table:
-    counts = Counter((e.source, e.date.month) for e in reported)
+def _reports_by_unit(site: Site, reported: list[Entry], units: list[str]) -> Table:
+    counts = Counter((site.unit(e), e.date.month) for e in reported)
     return Table("reports", "stats_reports", Label("", "source"), tuple(Label(u) for u in units),
                  tuple(Label(m, "stats_month") for m in MONTHS),
                  tuple(tuple(counts[(u, m)] for m in MONTHS) for u in units), chart="grid")
@@ -147,8 +147,8 @@ def _adoptions_by_month(site: Site, entries: list[Entry]) -> Table:
 
 def _adoptions_by_unit(site: Site, reported: list[Entry], units: list[str]) -> Table:
     publications = list(site.config.publications.values())
-    sent = Counter(e.source for e in reported)
-    taken = Counter((e.source, e.publication) for e in reported if e.path in site.issue_of)
+    sent = Counter(site.unit(e) for e in reported)
+    taken = Counter((site.unit(e), e.publication) for e in reported if e.path in site.issue_of)
     return Table("units", "stats_units", Label("", "source"), tuple(Label(u) for u in units),
                  (Label("", "stats_reported"), *(Label(p.name, "stats_adopted_by") for p in publications)),
                  tuple((sent[u], *(taken[(u, p.key)] for p in publications)) for u in units),

@@ -124,3 +124,18 @@ def test_running_numbering_issues_ignore_the_year_and_meet_their_issue_file(make
     [view] = build_site(loaded, cfg, "internal", NOW + dt.timedelta(days=60)).publications
     assert [(i.url, i.info and i.info.signer) for i in view.issues] == [("meiri/339/", None),
                                                                         ("meiri/338/", "陈志远")]
+
+
+def test_a_tag_or_unit_written_in_both_scripts_is_one(make_site: MakeSite) -> None:
+    root = make_site({
+        "content/info/a.md": entry(title="甲", tags="[乡村振兴]", source="南江县委办公室"),
+        "content/info/b.md": entry(title="乙", tags="[鄉村振興]", source="南江縣委辦公室"),
+        "content/info/c.md": entry(title="丙", tags="[乡村振兴]", source="南江县委办公室"),
+    })
+    site = site_of(root)
+    [tag] = site.tags
+    [unit] = site.sources
+    assert (tag.name, len(tag.entries)) == ("乡村振兴", 3), "called by its most used spelling"
+    assert (unit.name, len(unit.entries)) == ("南江县委办公室", 3)
+    assert site.tag_url("鄉村振興") == site.tag_url("乡村振兴") == tag.url
+    assert {site.unit(e) for e in site.entries} == {"南江县委办公室"}

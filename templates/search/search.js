@@ -36,12 +36,30 @@ const files = new Map();
 let metaPromise = null;
 let foldPromise = null;
 
+// At most this many requests at once: a caller asking for thousands of results (limit: 100000)
+// must not open thousands of connections.
+const MAX_REQUESTS = 12;
+let active = 0;
+const waiting = [];
+
+async function throttled(task) {
+  if (active >= MAX_REQUESTS) await new Promise((resolve) => waiting.push(resolve));
+  active++;
+  try {
+    return await task();
+  } finally {
+    active--;
+    waiting.shift()?.();
+  }
+}
+
 function fetchBytes(path) {
   if (!files.has(path)) {
-    const promise = fetch(new URL(path, ROOT)).then((response) => {
+    const promise = throttled(async () => {
+      const response = await fetch(new URL(path, ROOT));
       if (!response.ok) throw new Error(`search index file ${path}: HTTP ${response.status}`);
-      return response.arrayBuffer();
-    }).then((buffer) => new Uint8Array(buffer));
+      return new Uint8Array(await response.arrayBuffer());
+    });
     promise.catch(() => files.delete(path)); // a failed request may be retried
     files.set(path, promise);
   }
@@ -60,12 +78,12 @@ async function fetchGzipJSON(path) {
 
 /** The index's description: document count, partitions, facet values with names and counts. */
 export function meta() {
-  metaPromise ??= fetchJSON("meta.json");
+  metaPromise ??= fetchJSON("meta.json").catch((error) => { metaPromise = null; throw error; });
   return metaPromise;
 }
 
 function foldTable() {
-  foldPromise ??= fetchJSON("fold.json").then((pairs) => {
+  foldPromise ??= fetchJSON("fold.json").catch((error) => { foldPromise = null; throw error; }).then((pairs) => {
     const table = new Map();
     const chars = Array.from(pairs);
     for (let i = 0; i + 1 < chars.length; i += 2) table.set(chars[i], chars[i + 1]);
@@ -325,6 +343,10 @@ async function tokenPositions(partition, token, found) {
 
 // Documents of one partition holding a term: Map(localId -> {count, title}).
 async function termInPartition(tokens, partition, titleSpan) {
+  if (tokens[0].positional) {
+    // Ask for the positions together with the documents: one round trip less, a few KB more.
+    for (const t of tokens) fetchBytes(`p${partition.number}/x${shardOf(t.hash, partition.shards)}.bin`).catch(() => {});
+  }
   const lists = await Promise.all(tokens.map((t) => tokenDocs(partition, t.file, t.file === "d"
     ? partition.shards : partition.small, t.hash)));
   const found = new Map();
@@ -484,3 +506,7 @@ export async function search(query, { filters = {}, offset = 0, limit = 10 } = {
   }));
   return { total: matches.length, results };
 }
+
+// Fetch what every search needs as soon as a page imports this module, not at the first query.
+meta().catch(() => {});
+foldTable().catch(() => {});

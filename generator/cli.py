@@ -156,7 +156,7 @@ def _publish(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                 parser.error(f"unknown audience '{audience}'; use one of: {', '.join(config.audiences)}")
             staging = args.source / PUBLISH_STAGING / audience
             built = build(BuildOptions(source=args.source, output=staging, audience=audience, now=args.now))
-            done = releases.publish(staging, dt.datetime.now())
+            done = releases.publish(staging, dt.datetime.now(), keep=args.keep)
     except BuildFailed as failed:
         print(format_errors(failed.errors), file=sys.stderr)
         print(f"publish failed; {args.dest} was not changed", file=sys.stderr)

@@ -34,6 +34,7 @@ def _timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> object:
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
 
 KeyPath = tuple[str, ...]
+_INVISIBLE_BREAKS = str.maketrans({"\u2028": " ", "\u2029": " ", "\x85": " "})
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,9 @@ def split(text: str, path: str) -> tuple[Split | None, list[SourceError]]:
 
 def read_yaml(text: str, path: str, first_line: int = 1) -> tuple[YamlDoc | None, list[SourceError]]:
     """Parse one YAML document; `first_line` is the file line of the text's first line."""
+    # Word and web pages paste U+2028, U+2029 and U+0085, which YAML counts as line breaks and
+    # an editor does not: read them as spaces, so lines and values stay what the editor sees.
+    text = text.translate(_INVISIBLE_BREAKS)
     loader = _Loader(text)
     try:
         node = loader.get_single_node()

@@ -106,7 +106,10 @@ def make_handler(output: Path, state: BuildState) -> type[http.server.SimpleHTTP
         def _resolve(self, path: str) -> Path | None:
             """The file for a URL path, only inside the current build (no traversal)."""
             root = output.resolve()
-            target = (root / path.lstrip("/")).resolve()
+            try:
+                target = (root / path.lstrip("/")).resolve()
+            except (ValueError, OSError):  # a NUL byte, a path too long: there is no such page
+                return None
             if not target.is_relative_to(root):
                 return None
             if target.is_dir():

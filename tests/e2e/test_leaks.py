@@ -28,7 +28,7 @@ import pytest
 from generator.index import BIGRAM, UNIGRAM, WORD, token_hash
 from generator.searchtext import normalise, units
 from generator.slugs import slugify
-from tests.conftest import entry, run_bulletin, write_files
+from tests.conftest import MakeSite, entry, run_bulletin, write_files
 
 NOW = "2026-11-27T12:00"
 AUDIENCES = ("public", "internal", "restricted")
@@ -428,7 +428,7 @@ def test_drafts_are_published_only_with_the_drafts_option(outputs: dict[str, Pat
         assert not (outputs["public+drafts"] / f"info/{BY_KIND[kind].slug}").exists()
 
 
-def test_the_same_sources_without_the_clock_set_publish_the_embargoed_entry_later(make_site) -> None:  # type: ignore[no-untyped-def]
+def test_publish_at_and_expire_at_follow_the_build_clock(make_site: MakeSite) -> None:
     """publish_at and expire_at follow --now: the future entry appears once its time has come,
     and the expired one is there before its end."""
     site = make_site(leak_site_files())

@@ -1,0 +1,170 @@
+"""`bulletin serve`: listens on 127.0.0.1 only, serves only the built site, refuses traversal.
+
+The server runs as an editor starts it, as a subprocess with --port 0; the address it prints
+is used. Files that must never be served (the site's sources, a secret file beside the site,
+/etc/passwd) are asked for with every spelling of ../ a client can send.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+from tests.conftest import REPO, MakeSite, entry
+
+SECRET = "TOPSECRET-OUTSIDE-7f3a"
+SOURCE_MARK = "SOURCE-ONLY-MARK-2b9c"
+
+
+@pytest.fixture
+def server(make_site: MakeSite, tmp_path: Path) -> Iterator[tuple[str, int, Path]]:
+    """(host, port, site) of a running `bulletin serve`, stopped (SIGINT, as Ctrl+C) afterwards."""
+    site = make_site({"content/info/a.md": entry(title="预览信息", body=f"正文。<!-- {SOURCE_MARK} -->"),
+                      "content/info/附件.txt": f"{SECRET} attachment source\n",
+                      "bulletin.yaml": f"# {SOURCE_MARK}\ntitle: 信息\n"})
+    (tmp_path / "secret.txt").write_text(SECRET + "\n", encoding="utf-8")
+    process = subprocess.Popen([sys.executable, "-m", "generator", "serve", "--source", str(site), "--port", "0"],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               env={**os.environ, "PYTHONPATH": str(REPO)})
+    found: list[str] = []
+    ready = threading.Event()
+
+    def read() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            found.append(line)
+            if line.startswith("serving "):
+                ready.set()
+        ready.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    try:
+        assert ready.wait(60), "the server printed no address"
+        match = re.search(r" at http://([\d.]+):(\d+)/", "".join(found))
+        assert match, "".join(found)
+        yield match.group(1), int(match.group(2)), site
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+    assert process.returncode == 0, "".join(found)
+    assert "stopped" in "".join(found)
+
+
+def get(host: str, port: int, raw_path: str, method: str = "GET") -> tuple[int, bytes]:
+    """A request with the path sent exactly as given (no client-side normalisation)."""
+    connection = http.client.HTTPConnection(host, port, timeout=10)
+    try:
+        connection.putrequest(method, raw_path, skip_accept_encoding=True)
+        connection.endheaders()
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def listening_addresses(port: int) -> set[str]:
+    """Local addresses with a listening TCP socket on `port` (from /proc/net/tcp and tcp6)."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        if not os.path.exists(table):
+            continue
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, hex_port = local.split(":")
+            if state == "0A" and int(hex_port, 16) == port:
+                if len(address) == 8:
+                    found.add(socket.inet_ntop(socket.AF_INET, bytes.fromhex(address)[::-1]))
+                else:
+                    found.add("ipv6:" + address)
+    return found
+
+
+def test_the_server_listens_on_127_0_0_1_only(server: tuple[str, int, Path]) -> None:
+    host, port, _ = server
+    assert host == "127.0.0.1"
+    assert get(host, port, "/")[0] == 200
+    assert listening_addresses(port) == {"127.0.0.1"}
+    # every address in 127.0.0.0/8 is this machine, but only 127.0.0.1 has the listening socket
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.2", port), timeout=5).close()
+
+
+def test_the_server_serves_the_built_site(server: tuple[str, int, Path]) -> None:
+    host, port, _ = server
+    status, body = get(host, port, "/info/a/")
+    assert status == 200 and "预览信息" in body.decode("utf-8")
+    status, body = get(host, port, "/info/a/" + quote("附件.txt"))
+    assert status == 404, "an attachment not listed in front matter is not published"
+    status, body = get(host, port, "/static/style.css")
+    assert status == 200 and body
+
+
+TRAVERSALS = [
+    "/../../../../../../../../etc/passwd",
+    "/%2e%2e/%2e%2e/%2e%2e/%2e%2e/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+    "/%2e%2e%2f%2e%2e%2f%2e%2e%2f%2e%2e%2f%2e%2e%2f%2e%2e%2fetc%2fpasswd",
+    "/..%2f..%2f..%2f..%2f..%2f..%2f..%2fetc%2fpasswd",
+    "/.%2e/.%2e/.%2e/.%2e/.%2e/.%2e/.%2e/etc/passwd",
+    "/%252e%252e/%252e%252e/%252e%252e/etc/passwd",
+    "/static/../../../../../../../../etc/passwd",
+    "/..\\..\\..\\..\\..\\..\\etc\\passwd",
+    "/%2e%2e%5c%2e%2e%5c%2e%2e%5c%2e%2e%5c%2e%2e%5cetc%5cpasswd",
+    "//etc/passwd",
+    "/info/a/../../../../../../../../../etc/passwd?x=1",
+]
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_no_path_reaches_a_file_outside_the_output(server: tuple[str, int, Path], method: str) -> None:
+    host, port, site = server
+    deep = "/.." * 20
+    outside = site.parent / "secret.txt"
+    paths = [*TRAVERSALS,
+             # the secret file beside the site and the site's own sources, by absolute path
+             deep + outside.as_posix(), deep + quote(outside.as_posix()),
+             (deep + outside.as_posix()).replace("..", "%2e%2e").replace("/", "%2f"),
+             deep + (site / "bulletin.yaml").as_posix(), deep + (site / "content/info/a.md").as_posix(),
+             deep + quote((site / "content/info/附件.txt").as_posix())]
+    for path in paths:
+        status, body = get(host, port, path, method)
+        assert status in (400, 403, 404), (path, status)
+        text = body.decode("utf-8", errors="replace")
+        assert "root:" not in text and SECRET not in text and SOURCE_MARK not in text, path
+
+
+def test_the_sources_are_not_served(server: tuple[str, int, Path]) -> None:
+    host, port, _ = server
+    for path in ("/bulletin.yaml", "/content/info/a.md", "/content/", "/content/info/" + quote("附件.txt"),
+                 "/../bulletin.yaml", "/../content/info/a.md", "/%2e%2e/bulletin.yaml",
+                 "/../site/bulletin.yaml", "/%2e%2e/site/content/info/a.md", "/.output.builds/", "/../secret.txt"):
+        status, body = get(host, port, path)
+        assert status == 404, (path, status)
+        text = body.decode("utf-8", errors="replace")
+        assert SOURCE_MARK not in text and SECRET not in text, path
+
+
+def test_a_nul_byte_in_the_path_gets_an_answer(server: tuple[str, int, Path]) -> None:
+    """A path with %00 is a bad request like any other: answered 400 or 404, not a dropped
+    connection (and the server keeps serving)."""
+    host, port, _ = server
+    for path in ("/etc/passwd%00.html", "/info/a/%00", "/%00/../../etc/passwd"):
+        status, body = get(host, port, path)
+        assert status in (400, 404), (path, status)
+        assert b"root:" not in body
+    assert get(host, port, "/")[0] == 200

@@ -26,6 +26,7 @@ import argparse
 import datetime as dt
 import functools
 import gzip
+import hashlib
 import http.server
 import json
 import os
@@ -430,33 +431,38 @@ class Measure:
 
 
 def measure(browser, server: CountingServer, engine: str, query: str, filters: dict[str, str],  # type: ignore[no-untyped-def]
-            truth: set[str], entry_urls: set[str], repeats: int) -> Measure:
+            truth: set[str], entry_urls: set[str], repeats: int, cold_runs: int = 1) -> Measure:
+    """Cold: `cold_runs` new contexts (median); bytes from the first; then, in the last context,
+    `repeats` repeated calls (median) and all results (untimed)."""
     m = Measure()
-    context = browser.new_context()
+    if engine == "ours":
+        timed = (OURS_TIMED_FILTERS, [query, filters]) if filters else (OURS_TIMED, query)
+        full = (OURS_ALL, [query, filters])
+    else:
+        timed, full = (PAGEFIND_TIMED, query), (PAGEFIND_ALL, query)
     errors: list[str] = []
+    colds: list[float] = []
+    context = None
     try:
-        page = context.new_page()
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.goto(server.origin + "/__bench__/")
-        server.take()
-        if engine == "ours":
-            timed = (OURS_TIMED_FILTERS, [query, filters]) if filters else (OURS_TIMED, query)
-            full = (OURS_ALL, [query, filters])
-        else:
-            timed, full = (PAGEFIND_TIMED, query), (PAGEFIND_ALL, query)
-        cold = page.evaluate(*timed)
-        log = server.take()
-        m.cold_ms = cold["ms"]
-        m.requests = len(log)
-        query_files = [(p, b) for p, _, b in log if not is_client_code(engine, p)]
-        m.client_bytes = sum(b for p, _, b in log if is_client_code(engine, p))
-        m.bytes = sum(b for _, b in query_files)
-        m.gz_bytes = sum(gzip_size(server.root / p.lstrip("/")) if b else 0 for p, b in query_files)
-        m.files = {p: b for p, b in query_files}
-        times = []
-        for _ in range(repeats):
-            times.append(page.evaluate(*timed)["ms"])
-        m.repeated_ms = statistics.median(times)
+        for run in range(max(1, cold_runs)):
+            if context is not None:
+                context.close()
+            context = browser.new_context()
+            page = context.new_page()
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.goto(server.origin + "/__bench__/")
+            server.take()
+            colds.append(page.evaluate(*timed)["ms"])
+            log = server.take()
+            if run == 0:
+                m.requests = len(log)
+                query_files = [(p, b) for p, _, b in log if not is_client_code(engine, p)]
+                m.client_bytes = sum(b for p, _, b in log if is_client_code(engine, p))
+                m.bytes = sum(b for _, b in query_files)
+                m.gz_bytes = sum(gzip_size(server.root / p.lstrip("/")) if b else 0 for p, b in query_files)
+                m.files = dict(query_files)
+        m.cold_ms = statistics.median(colds)
+        m.repeated_ms = statistics.median(page.evaluate(*timed)["ms"] for _ in range(repeats))
         server.take()
         everything = page.evaluate(*full)
         server.take()
@@ -470,7 +476,8 @@ def measure(browser, server: CountingServer, engine: str, query: str, filters: d
     except Exception as exc:  # a JS error is a result, not a crash of the benchmark
         m.error = str(exc).splitlines()[0][:300]
     finally:
-        context.close()
+        if context is not None:
+            context.close()
     if errors and not m.error:
         m.error = "; ".join(errors)[:300]
     return m
@@ -542,6 +549,11 @@ def build_sites(args: argparse.Namespace, py: str) -> dict[str, object]:
     seconds = run([py, "-m", "generator", "build", "--source", str(site), "--output", str(out),
                    "--now", NOW.strftime("%Y-%m-%d"), "--clean"], cwd=REPO, stderr=subprocess.DEVNULL)
     info["build_seconds"] = seconds
+    # The engine changes while benchmarks run: say which code was measured.
+    info["code"] = {name: hashlib.sha256(path.read_bytes()).hexdigest()[:12] for name, path in (
+        ("search/search.js (built)", out / "search" / "search.js"),
+        ("generator/index.py", REPO / "generator" / "index.py"),
+        ("generator/searchtext.py", REPO / "generator" / "searchtext.py"))}
     info["search_size"] = folder_size(out / "search")
     info["site_size"] = folder_size(out)
     print(f"bulletin build: {seconds:.1f} s; search/: {info['search_size']}", flush=True)
@@ -599,7 +611,9 @@ def table(header: list[str], rows: list[list[str]], right_from: int = 0) -> str:
 
 
 def pct(x: float | None) -> str:
-    return "-" if x is None else f"{100 * x:.1f}%" if x < 1 else "100%"
+    if x is None:
+        return "-"
+    return "100%" if x >= 1 else f"{int(1000 * x) / 10:.1f}%"  # rounded down: 99.96% is not 100%
 
 
 def kb(x: float | None) -> str:
@@ -677,6 +691,8 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=20213)
     parser.add_argument("--work", type=Path, default=Path("/tmp/search-bench"))
     parser.add_argument("--repeats", type=int, default=3, help="repeated calls per query (median)")
+    parser.add_argument("--cold-runs", type=int, default=3, help="cold calls per query, each in a new "
+                        "browser context (median)")
     parser.add_argument("--only", help="run only queries whose kind or text contains this")
     parser.add_argument("--reuse", action="store_true", help="reuse WORK's site and builds if made for --entries")
     parser.add_argument("--skip-pagefind", action="store_true")
@@ -713,6 +729,7 @@ def main() -> None:
 
     from playwright.sync_api import sync_playwright
 
+    load_before = os.getloadavg()
     ours_server = serve(args.work / "out")
     pf_server = None if args.skip_pagefind else serve(args.work / "pagefind-site")
     rows: list[dict[str, object]] = []
@@ -725,10 +742,12 @@ def main() -> None:
         if pf_server:
             measure(browser, pf_server, "pagefind", "发展", {}, set(), entry_urls, 1)
         for (kind, query, filters), truth in zip(queries, truths, strict=True):
-            ours = measure(browser, ours_server, "ours", query, filters, truth, entry_urls, args.repeats)
+            ours = measure(browser, ours_server, "ours", query, filters, truth, entry_urls, args.repeats,
+                           args.cold_runs)
             theirs = None
             if pf_server and not filters:  # the built site declares no Pagefind filters
-                theirs = measure(browser, pf_server, "pagefind", query, filters, truth, entry_urls, args.repeats)
+                theirs = measure(browser, pf_server, "pagefind", query, filters, truth, entry_urls, args.repeats,
+                                 args.cold_runs)
             ours_all.append(ours)
             if theirs:
                 theirs_all.append(theirs)
@@ -766,8 +785,8 @@ def main() -> None:
 
     print()
     print(f"Per query ({info['entries']} entries; bytes = index data of one query with an empty cache,"
-          " client code excluded; ms = time to first 10 results, cold (new context, import included) /"
-          f" repeated (median of {args.repeats}))")
+          " client code excluded; ms = time to first 10 results, cold (new context, import included;"
+          f" median of {args.cold_runs}) / repeated (median of {args.repeats}))")
     header = ["kind", "query", "truth", "ours R", "ours P", "ours bytes", "cold", "rep",
               "pf R", "pf P", "pf bytes", "cold", "rep"]
     lines = []
@@ -800,11 +819,15 @@ def main() -> None:
           ", ".join(f"{p} {kb(b)}" for p, b in sorted(typical.files.items(), key=lambda x: -x[1])[:12]),
           f"... ({len(typical.files)} files)")
     result = {"command": command, "entries": info["entries"], "when": dt.datetime.now().isoformat(),
-              "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+              "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                          "load_average_before_browser": load_before, "load_average_after": os.getloadavg()},
               "build": info, "one_call_all_results": one_call,
               "summary": {"ours": ours_summary, "pagefind": theirs_summary}, "queries": rows}
     out = args.work / "search-results.json"
     out.write_text(json.dumps(result, ensure_ascii=False, indent=1, default=str))
+    print(f"\nCode measured (sha256): {info.get('code')}")
+    print(f"\nLoad average (1, 5, 15 min) before the browser runs {load_before}, after {os.getloadavg()}"
+          f" on {os.cpu_count()} CPUs: timings are only as quiet as the machine")
     print(f"\nWrote {out}")
     print(f"Reproduce (from the repository root): {command}")
 

@@ -70,6 +70,7 @@ QUERIES: list[tuple[str, str, dict[str, str]]] = [
     ("multi", "f-16", {}),  # two terms: f, and 16 as a prefix
     ("multi", "鄉村振興 2022", {}),
     ("multi", "中国 经济 改革 开放", {}),
+    ("multi", "改革 发展 政府", {}),  # top results are long government work reports
     # quoted phrases
     ("phrase", '"共同富裕"', {}),
     ("phrase", '"一带一路" 合作', {}),
@@ -95,5 +96,6 @@ QUERIES: list[tuple[str, str, dict[str, str]]] = [
     # filters (Pagefind: not run, the site declares no Pagefind filters)
     ("filter", "疫情", {"year": "2022"}),
     ("filter", "发展", {"type": "report"}),
+    ("filter", "", {"type": "report"}),  # browse: filters alone
     ("filter", "", {"type": "circular"}),
 ]

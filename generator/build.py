@@ -96,8 +96,6 @@ def build(options: BuildOptions, progress: Progress = _quiet, memory: cache.Memo
             memory.results = {}
         tree.cache_folder.mkdir(parents=True, exist_ok=True)
         config, loaded, problems = check_sources(options.source, memory, tree.cache_folder)
-        if stored and config is not None and memory.changed:
-            cache.write(tree.cache_folder, memory)
         if config is None or loaded is None:
             raise BuildFailed(problems)
         audience = options.audience or config.default_audience
@@ -105,7 +103,11 @@ def build(options: BuildOptions, progress: Progress = _quiet, memory: cache.Memo
             raise BuildFailed([SourceError("bulletin.yaml", 1, f"unknown audience '{audience}'",
                                            f"use one of: {', '.join(config.audiences)}")])
         progress(f"loaded {len(loaded.entries)} entries")
-        site = build_site(loaded, config, audience, options.now or dt.datetime.now(), options.drafts)
+        derived = dict(memory.derived)
+        site = build_site(loaded, config, audience, options.now or dt.datetime.now(), options.drafts,
+                          memory.derived)
+        if stored and (memory.changed or derived != memory.derived):
+            cache.write(tree.cache_folder, memory)  # before anything can fail: what was read stays read
         strings, _ = load_strings(options.source, config)
         renderer, _ = make_renderer(options.source, site, strings, tree.cache_folder)
         errors = only_errors(problems)

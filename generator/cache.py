@@ -18,13 +18,13 @@ import os
 import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from .entry import Body, Entry
 from .errors import SourceError
 from .issuefile import IssueInfo
 
-VERSION = 1
+VERSION = 2
 INDEX = "files.pickle"
 BODIES = "bodies.bin"
 
@@ -45,7 +45,8 @@ class Memory:
 
     key: str = ""
     results: dict[str, FileResult] = field(default_factory=dict)
-    changed: bool = True  # results differ from what is stored
+    derived: dict[str, Any] = field(default_factory=dict)  # results of later stages, by input signature
+    changed: bool = True  # differs from what is stored
 
     def reusable(self, key: str) -> dict[str, FileResult]:
         return self.results if key == self.key else {}
@@ -67,12 +68,12 @@ def read(folder: Path, key: str) -> Memory:
     """The cache written by the last build, or an empty one if it is missing, stale or damaged."""
     try:
         with open(folder / INDEX, "rb") as handle:
-            version, cached_key, results = pickle.load(handle)
+            version, cached_key, results, derived = pickle.load(handle)
     except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, ImportError):
         return Memory(key)
     if version != VERSION or cached_key != key or not _bodies_intact(folder, results):
         return Memory(key)
-    return Memory(key, results, changed=False)
+    return Memory(key, results, derived, changed=False)
 
 
 def _bodies_intact(folder: Path, results: dict[str, FileResult]) -> bool:
@@ -110,6 +111,6 @@ def write(folder: Path, memory: Memory) -> None:
                for rel, r in memory.results.items()}
     temporary = folder / f"{INDEX}.new"
     with open(temporary, "wb") as handle:
-        pickle.dump((VERSION, memory.key, results), handle, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump((VERSION, memory.key, results, memory.derived), handle, protocol=pickle.HIGHEST_PROTOCOL)
     os.replace(temporary, folder / INDEX)
     memory.results, memory.changed = results, False

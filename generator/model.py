@@ -11,10 +11,12 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import functools
+import hashlib
 import itertools
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from .config import Config, Publication
 from .entry import Entry
@@ -202,7 +204,8 @@ def _issue_file_problems(loaded: Loaded, config: Config) -> list[SourceError]:
 
 
 def build_site(loaded: Loaded, config: Config, audience: str, now: dt.datetime,
-               drafts: bool = False) -> Site:
+               drafts: bool = False, memo: dict[str, Any] | None = None) -> Site:
+    """`memo`: results of earlier builds to reuse when their inputs are the same (a cache)."""
     published = sorted((e for e in loaded.entries if is_published(e, config, audience, now, drafts)),
                        key=lambda e: (e.date, e.path), reverse=True)
     publications, issue_of = _issues(published, loaded.issues, config)
@@ -216,7 +219,7 @@ def build_site(loaded: Loaded, config: Config, audience: str, now: dt.datetime,
         tags=_named(published, "tag", "tags", lambda e: list(e.tags)),
         years=_dated(published, "%Y", "archive/{:%Y}/", "{:%Y}"),
         months=_dated(published, "%Y-%m", "archive/{:%Y/%m}/", "{:%Y-%m}"),
-        neighbours=neighbours, related=_related(published),
+        neighbours=neighbours, related=_related_reusing(published, memo),
         by_path={e.path: e for e in published},
     )
 
@@ -286,6 +289,21 @@ def _dated(published: list[Entry], key_format: str, url_format: str, name_format
                             name_format.format(entries[0].date), url_format.format(entries[0].date),
                             tuple(entries))
                  for key, entries in sorted(members.items(), reverse=True))
+
+
+def _related_reusing(published: list[Entry], memo: dict[str, Any] | None) -> dict[str, tuple[Entry, ...]]:
+    """Related entries depend only on which entries there are, in what order, with what tags
+    and units: an edit to a body or a title leaves them as they were."""
+    signature = hashlib.sha256("\n".join(f"{e.path}\t{e.tags}\t{e.source}" for e in published)
+                               .encode()).hexdigest()
+    known = memo.get("related") if memo is not None else None
+    by_path = {e.path: e for e in published}
+    if known is not None and known[0] == signature:
+        return {path: tuple(by_path[p] for p in paths) for path, paths in known[1].items()}
+    related = _related(published)
+    if memo is not None:
+        memo["related"] = (signature, {path: tuple(e.path for e in entries) for path, entries in related.items()})
+    return related
 
 
 def _related(published: list[Entry]) -> dict[str, tuple[Entry, ...]]:

@@ -28,7 +28,7 @@ from .pages import Fingerprints, Page, plan
 from .render import Renderer, make_renderer, template_problems
 from .strings import Strings, load_strings
 from .themes import template_dirs, templates_digest
-from .write import OutputTree, Planned, WriteStats
+from .write import OutputTree, Planned, WriteStats, replace_file
 
 Progress = Callable[[str], None]
 PARALLEL_FROM = 300  # pages to make before it pays to fork workers
@@ -160,7 +160,7 @@ def _write_share(by_path: dict[str, Page], renderer: Renderer, folder: Path, pat
             made_folders.add(target.parent)
         if page.group is not None and _holds(target, data):
             continue  # most files of a rebuilt search partition come out as they were
-        target.write_bytes(data)
+        replace_file(target, data)
     return len(paths)
 
 

@@ -115,12 +115,9 @@ class OutputTree:
         to_make = [p for p in wanted if wanted[p] != spare_manifest.get(p) and
                    wanted[p] != live_manifest.get(p)]
         kept = len(wanted) - len(to_copy) - len(to_make)
-        for path in to_copy:
-            target = _inside(folder, path)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(self.live_file(path), target)
-        for path in to_make:
-            _inside(folder, path)
+        for path in wanted:
+            _check_inside(path)
+        self._share_from_live(folder, to_copy)
         make(to_make, folder)
         manifest_file.write_text(json.dumps(wanted, ensure_ascii=False, sort_keys=True))
         self._switch(spare)
@@ -142,12 +139,37 @@ class OutputTree:
                 with contextlib.suppress(OSError):
                     parent.rmdir()  # only succeeds when empty
 
+    def _share_from_live(self, folder: Path, paths: list[str]) -> None:
+        """Files the new site has as the current one does: hard links, not copies. Safe because
+        no file in a build folder is ever changed in place (replace_file below)."""
+        live, spare, made = os.fspath(self.link), os.fspath(folder), set()
+        for path in paths:
+            target = f"{spare}/{path}"
+            parent = target.rsplit("/", 1)[0]
+            if parent not in made:
+                os.makedirs(parent, exist_ok=True)
+                made.add(parent)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(target)
+            try:
+                os.link(f"{live}/{path}", target)
+            except OSError:  # a file system without hard links
+                shutil.copyfile(f"{live}/{path}", target)
+
     def _switch(self, slot: str) -> None:
         switch(self.link, self.store / slot)
 
-def _inside(folder: Path, path: str) -> Path:
-    target = (folder / path)
-    if ".." in Path(path).parts or Path(path).is_absolute():
+
+def replace_file(path: Path, data: bytes) -> None:
+    """Write a file of a build folder as a new file: its old inode may be shared with the
+    current site (a hard link), which must never change under a reader."""
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+    with open(path, "wb") as out:
+        out.write(data)
+
+
+def _check_inside(path: str) -> None:
+    if path.startswith("/") or ".." in path.split("/"):
         raise BuildFailed([SourceError(path, 1, "an output path leaves the output folder",
                                        "use a slug and file names without '..' or '/'")])
-    return target

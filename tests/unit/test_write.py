@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from generator.errors import BuildFailed
-from generator.write import OutputTree, Planned
+from generator.write import OutputTree, Planned, replace_file
 
 
 def files(pairs: dict[str, str]):  # type: ignore[no-untyped-def]
@@ -14,7 +14,7 @@ def files(pairs: dict[str, str]):  # type: ignore[no-untyped-def]
     def make(paths: list[str], folder: Path) -> None:
         for path in paths:
             (folder / path).parent.mkdir(parents=True, exist_ok=True)
-            (folder / path).write_text(f"{path}={pairs[path]}")
+            replace_file(folder / path, f"{path}={pairs[path]}".encode())
 
     return planned, make
 
@@ -85,3 +85,16 @@ def test_output_paths_may_not_leave_the_folder(tmp_path: Path) -> None:
     with pytest.raises(BuildFailed):
         OutputTree(tmp_path / "output").write(*files({"../escape.html": "1"}))
     assert not (tmp_path / "escape.html").exists()
+
+
+def test_unchanged_files_are_shared_and_a_reader_of_the_old_site_never_sees_them_change(tmp_path: Path) -> None:
+    tree = OutputTree(tmp_path / "output")
+    tree.write(*files({"a.html": "1", "b.html": "1"}))
+    tree.write(*files({"a.html": "1", "b.html": "2"}))  # a.html is linked, not copied
+    live = (tmp_path / "output").resolve()
+    assert (live / "a.html").stat().st_nlink == 2
+    before = (live / "a.html").open()  # a reader holding the current site's file
+    tree.write(*files({"a.html": "3", "b.html": "2"}))
+    assert read(tmp_path / "output")["a.html"] == "a.html=3"
+    assert before.read() == "a.html=1", "the old site's file did not change under its reader"
+    assert (live / "a.html").read_text() == "a.html=1", "the previous build folder is still whole"

@@ -23,10 +23,16 @@ from .entry import Entry
 from .errors import SourceError
 from .issuefile import IssueInfo
 from .load import Loaded
-from .searchtext import normalise as fold
+from .searchtext import normalise
 from .slugs import unique_slugs
 
 RELATED = 5
+
+
+@functools.lru_cache(maxsize=65536)
+def fold(name: str) -> str:
+    """A tag's or unit's identity across scripts: 鄉村振興 and 乡村振兴 are one tag."""
+    return normalise(name)
 HOME_LATEST = 6
 
 

@@ -17,7 +17,10 @@ What it does (everything lives under --work; the corpus is read in place):
 5. prints a table per query and a summary side by side, and writes WORK/search-results.json.
 
 Bytes are response bodies as a plain static server sends them (no Content-Encoding); the
-"gz" figures say what a server that gzips on the fly would send.
+"gz" figures say what a server that gzips on the fly would send. Pagefind indexes each entry
+page's <article class="entry"> (--pagefind-root; '' for whole pages, where the navigation and
+the related-entry titles also match). `--edge` runs only small cases on a tiny site (seconds);
+`--reuse` keeps WORK's site and builds; `--only TEXT` runs the queries whose kind or text has TEXT.
 """
 
 from __future__ import annotations
@@ -686,6 +689,69 @@ def summary_table(ours: dict[str, object], theirs: dict[str, object] | None) -> 
     return table(header, [[label, f(ours), f(theirs) if theirs else "-"] for label, f in rows])
 
 
+# ---------------------------------------------------------------------------------------------
+# --edge: small cases on a tiny site (seconds), the place for a minimal reproduction
+# ---------------------------------------------------------------------------------------------
+
+EDGE_ENTRIES = {  # slug: (title, summary, body, tags, source)
+    "t254": ("一" * 253 + "乙", "", "正文。", (), ""),
+    "t255": ("一" * 254 + "乙", "", "正文。", (), ""),  # a title unit at index 254
+    "b": ("字段边界", "摘要结尾 abc", "def 正文开头。GDP 增长很快。版本1.2.3发布。2023.12月。", (), ""),
+    "c": ("符号", "", "**GDP**增长，一江水 万里长江。5G网络。网络5G。don't stop. 𠀀𠀁测试。カタカナ。한국어。café ﬁne.",
+          (), ""),
+    "d": ("数字 7.15 事件", "", "二零二三年3.5%增长，v1.x版本，２０２３．１２。GDP，增长。", (), ""),
+    "e": ("繁體標題：辦公室發展", "", "農村經濟與鄉村振興。", (), ""),
+    "f": ("Tags", "", "空", ("特别标签",), "东湖区委办公室"),
+}
+EDGE_QUERIES = ["乙", "一乙", '"abc def"', "abc def", "GDP增长", '"gdp 增长"', '"gdp，增长"', "1.2", "1.2 ", "2023",
+                "2023 ", "2023.12", "水万", "水 万", '"水 万"', "5g网络", "网络5g", "don't", "𠀀", "𠀀𠀁测", "カタ",
+                "한국", "café", "fine", "7.1", "3.5%", "x版本", '"共同富', 'abc"def"', "，。", "辦公室發展", "农村经济",
+                "特别标签", "委办", "增长 增长", "gdp 增长", "d", "st"]
+
+
+def edge_cases(work: Path, py: str) -> int:
+    from playwright.sync_api import sync_playwright
+
+    site, out = work / "edge-site", work / "edge-out"
+    shutil.rmtree(site, ignore_errors=True)
+    (site / "content" / "info").mkdir(parents=True)
+    (site / "bulletin.yaml").write_text("title: 信息\norganisation: 测试\nurl: http://127.0.0.1:8000/\n",
+                                        encoding="utf-8")
+    for day, (slug, (title, summary, body, tags, source)) in enumerate(EDGE_ENTRIES.items(), start=1):
+        front = [f"title: {json.dumps(title, ensure_ascii=False)}", f"date: 2024-01-{day:02d}", "type: info",
+                 f"slug: {slug}"]
+        front += [f"summary: {json.dumps(summary, ensure_ascii=False)}"] if summary else []
+        front += [f"tags: {json.dumps(list(tags), ensure_ascii=False)}"] if tags else []
+        front += [f"source: {source}"] if source else []
+        (site / "content" / "info" / f"{slug}.md").write_text("---\n" + "\n".join(front) + f"\n---\n\n{body}\n",
+                                                              encoding="utf-8")
+    run([py, "-m", "generator", "build", "--source", str(site), "--output", str(out), "--now",
+         NOW.strftime("%Y-%m-%d"), "--clean"], cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    docs, _ = load_truth_docs(site)
+    server = serve(out)
+    bad = 0
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.goto(server.origin + "/__bench__/")
+        for query in EDGE_QUERIES:
+            terms, truth = truth_for(docs, query, {})
+            try:
+                urls = page.evaluate("async (q) => (await (await import('/search/search.js')).search(q, "
+                                     "{limit: 100})).results.map((x) => x.url)", query)
+                got: object = sorted({url_path(u) for u in urls})
+            except Exception as exc:
+                got = "ERROR " + str(exc).splitlines()[0]
+            ok = got == sorted(truth)
+            bad += not ok
+            print(f"{'ok ' if ok else 'BAD'} {query!r:14} terms {[str(t) for t in terms]} truth {sorted(truth)}"
+                  + ("" if ok else f" got {got}"))
+        browser.close()
+    server.shutdown()
+    print(f"{bad} of {len(EDGE_QUERIES)} edge queries differ from the rules")
+    return bad
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--entries", type=int, default=20213)
@@ -696,6 +762,7 @@ def main() -> None:
     parser.add_argument("--only", help="run only queries whose kind or text contains this")
     parser.add_argument("--reuse", action="store_true", help="reuse WORK's site and builds if made for --entries")
     parser.add_argument("--skip-pagefind", action="store_true")
+    parser.add_argument("--edge", action="store_true", help="only the edge cases on a tiny site (seconds)")
     parser.add_argument("--pagefind-root", default="article.entry",
                         help="Pagefind's --root-selector: the entry's own content (title, facts, tags, "
                         "summary, body), not the page's navigation and related-entry titles; '' for "
@@ -707,6 +774,9 @@ def main() -> None:
     command = " ".join([".venv/bin/python", "benchmarks/search.py",
                         *[shlex.quote(a) for a in sys.argv[1:]]])
     py = str(REPO / ".venv" / "bin" / "python") if (REPO / ".venv").exists() else sys.executable
+
+    if args.edge:
+        sys.exit(1 if edge_cases(args.work, py) else 0)
 
     from search_queries import QUERIES
 

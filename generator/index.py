@@ -44,21 +44,23 @@ from .pages import Crumb, Page
 from .searchtext import WORD_BIT, fnv1a64, fold_table, normalise, units
 from .themes import template_dirs
 
-PARTITION_DOCS = 2048
+PARTITION_DOCS = 4096
 TITLE_SPAN = 256  # a title's units sit below this position; the other fields follow it
 MAX_COUNT = 63
 UNIGRAM, BIGRAM, WORD, PREFIX, FACET = 1, 2, 3, 4, 5
 FIELD_BREAK = "\n\x01\n"  # between fields: a separator that no term can match across
 WIDE = 1 << 31
 FACET_SHARDS = 8
+EXCERPT_TEXT = 4000
 _MIX1, _MIX2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
 
 def shards_for(docs: int) -> int:
-    """Document shards per partition: about one per entry, a power of two from 8 to 2048."""
+    """Document shards per partition: about one per entry, a power of two from 8 to 4096,
+    so a token's list in one shard file stays a few kilobytes."""
     shards = 8
-    while shards < 2048 and shards * 2 <= docs:
+    while shards < 4096 and shards * 2 <= docs:
         shards *= 2
     return shards
 
@@ -221,11 +223,12 @@ def occurrences(docs: list[Doc]) -> Occurrences:
     first_unit = np.searchsorted(segment, np.arange(len(segment_starts)))
     local = np.arange(len(found.ids)) - first_unit[segment]
     in_title = segment % 2 == 0
-    keep = ~in_title | (local < TITLE_SPAN - 2)  # an endless title is cut, not spread into the body
-    word_kept = keep[(found.ids & WORD_BIT) != 0]
-    words = [w for w, kept in zip(found.words, word_kept.tolist(), strict=True) if kept]
-    ids, segment = found.ids[keep], segment[keep]
-    pos = np.where(in_title, local, local + TITLE_SPAN)[keep]
+    # The other fields start at TITLE_SPAN, or after the title if a title is longer than that.
+    units_in = np.diff(np.append(first_unit, len(found.ids)))
+    rest_start = np.maximum(TITLE_SPAN, units_in[segment - 1] + 2)
+    pos = np.where(in_title, local, local + rest_start)
+    words = list(found.words)
+    ids = found.ids
     doc = segment // 2
     is_word = (ids & WORD_BIT) != 0
     cjk = (ids != 0) & ~is_word
@@ -393,8 +396,11 @@ def _aligned_file(data: bytes, ends: np.ndarray, members: np.ndarray) -> bytes:
 
 
 def _doc_file(doc: Doc, base: str, type_names: dict[str, str]) -> bytes:
+    """What a result shows. The text is for excerpts: a long report is cut at EXCERPT_TEXT
+    characters (a match beyond that shows the beginning), so ten results stay small."""
     entry = doc.entry
+    text = "\n".join(t for t in (entry.summary, entry.text) if t)
     data = {"url": f"{base}{entry.url}", "title": entry.title, "date": entry.date.strftime("%Y-%m-%d"),
             "type": type_names.get(entry.type, entry.type), "source": entry.source or "",
-            "text": "\n".join(t for t in (entry.summary, entry.text) if t)}
+            "text": text[:EXCERPT_TEXT]}
     return gzip.compress(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode(), mtime=0)

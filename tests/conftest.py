@@ -81,6 +81,7 @@ def sample_output(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    disable_nagle_algorithm = True
     def log_message(self, format: str, *args: object) -> None:
         pass
 

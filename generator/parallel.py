@@ -39,16 +39,18 @@ def fork_map(function: Callable[[Sequence[Item]], Result], shares: Sequence[Sequ
     for share in shares:
         read_end, write_end = os.pipe()
         pid = os.fork()
-        if pid == 0:  # the child: work, report, and leave without running the parent's cleanup
-            _die_with(parent)
-            os.close(read_end)
+        if pid == 0:  # the child: work, report, and leave without ever running the parent's code
             try:
-                payload = pickle.dumps((True, function(share)), protocol=pickle.HIGHEST_PROTOCOL)
-            except BaseException as problem:  # everything must reach the parent
-                payload = _failure(problem)
-            with os.fdopen(write_end, "wb") as out:
-                out.write(payload)
-            os._exit(0)
+                _die_with(parent)
+                os.close(read_end)
+                try:
+                    payload = pickle.dumps((True, function(share)), protocol=pickle.HIGHEST_PROTOCOL)
+                except BaseException as problem:  # everything must reach the parent
+                    payload = _failure(problem)
+                with os.fdopen(write_end, "wb") as out:
+                    out.write(payload)
+            finally:
+                os._exit(0)
         os.close(write_end)
         children.append((pid, read_end))
     results = []

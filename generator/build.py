@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import __version__, cache, parallel
+from . import __version__, cache, inputs, parallel
 from .config import Config, load_config
 from .errors import BuildFailed, SourceError, only_errors
 from .index import index_pages
@@ -85,6 +85,9 @@ def build(options: BuildOptions, progress: Progress = _quiet, memory: cache.Memo
     tree = OutputTree(options.output)
     if tree.check():
         raise BuildFailed(tree.check())
+    now = options.now or dt.datetime.now()
+    # Taken before reading anything: a file changed during the build makes the next one build.
+    print_of_inputs = inputs.fingerprint(options.source, options.output, options.audience, options.drafts)
     with tree.locked():
         stored = memory is None
         if memory is None:
@@ -104,8 +107,7 @@ def build(options: BuildOptions, progress: Progress = _quiet, memory: cache.Memo
                                            f"use one of: {', '.join(config.audiences)}")])
         progress(f"loaded {len(loaded.entries)} entries")
         derived = dict(memory.derived)
-        site = build_site(loaded, config, audience, options.now or dt.datetime.now(), options.drafts,
-                          memory.derived)
+        site = build_site(loaded, config, audience, now, options.drafts, memory.derived)
         if stored and (memory.changed or derived != memory.derived):
             cache.write(tree.cache_folder, memory)  # before anything can fail: what was read stays read
         strings, _ = load_strings(options.source, config)
@@ -120,8 +122,13 @@ def build(options: BuildOptions, progress: Progress = _quiet, memory: cache.Memo
         fingerprints = Fingerprints()
         planned = [Planned(p.path, _key(shared, p, fingerprints)) for p in pages]
         written = tree.write(planned, functools.partial(_make, by_path, renderer, progress), clean=options.clean)
-    return BuildResult(len(site.entries), len(pages), time.perf_counter() - started, written,
-                       tuple(p for p in problems if p.warning))
+        warnings = tuple(p for p in problems if p.warning)
+        if stored:
+            moments = [m for e in loaded.entries for m in (e.publish_at, e.expire_at, e.pinned_until) if m]
+            inputs.remember(tree.store, print_of_inputs, now, moments,
+                            tree.store / f"{tree.live_slot()}.manifest.json",
+                            inputs.LastBuild(len(site.entries), len(pages), tuple(map(str, warnings))))
+    return BuildResult(len(site.entries), len(pages), time.perf_counter() - started, written, warnings)
 
 
 def _one_page_per_path(pages: list[Page]) -> dict[str, Page]:
@@ -189,11 +196,8 @@ def _balanced(paths: list[str], by_path: dict[str, Page], workers: int) -> list[
 
 @functools.cache
 def code_digest() -> str:
-    """The generator's own code: a page made by other code is not reused (nor is its version)."""
-    digest = hashlib.sha256(__version__.encode())
-    for path in sorted(Path(__file__).parent.glob("*.py")):
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
+    """A page or cached file made by other code, or other library versions, is not reused."""
+    return hashlib.sha256(f"{__version__}:{inputs.code()}".encode()).hexdigest()
 
 
 def _key(shared: str, page: Page, fingerprints: Fingerprints) -> str:

@@ -8,16 +8,16 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from .build import BuildOptions, build, check_sources
 from .config import load_config
 from .entry import parse_date
 from .errors import BuildFailed, format_errors, only_errors
-from .publish import Releases
-from .scaffold import new_entry
-from .serve import serve
+
+# The heavy parts (Markdown, Jinja, numpy, OpenCC, pypinyin) are imported by the commands that
+# use them: `bulletin build` with nothing to build answers before loading any of them.
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
 PUBLISH_STAGING = ".bulletin-publish"  # where publish builds, per audience, before releasing
@@ -109,9 +109,22 @@ def _build(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     config, _ = load_config(args.source)
     if config is not None and args.audience is not None and args.audience not in config.audiences:
         parser.error(f"unknown audience '{args.audience}'; use one of: {', '.join(config.audiences)}")
-    options = BuildOptions(source=args.source, output=args.output or args.source / "output",
-                           audience=args.audience, drafts=args.drafts, now=args.now,
-                           clean=args.clean)
+    output = args.output or args.source / "output"
+    now = args.now or dt.datetime.now()
+    started = time.perf_counter()
+    from .inputs import nothing_to_build
+
+    last = None if args.clean else nothing_to_build(args.source, output, args.audience, args.drafts, now)
+    if last is not None:
+        if last.warnings:
+            print("\n".join(last.warnings), file=sys.stderr)
+        print(f"built {last.entries} entries, {last.pages} pages in {time.perf_counter() - started:.2f} s "
+              f"(nothing changed since the last build) -> {output}")
+        return EXIT_OK
+    from .build import BuildOptions, build
+
+    options = BuildOptions(source=args.source, output=output, audience=args.audience, drafts=args.drafts,
+                           now=now, clean=args.clean)
     try:
         result = build(options, progress)
     except BuildFailed as failed:
@@ -130,6 +143,8 @@ def _build(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 
 def _serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from .serve import serve
+
     config, _ = load_config(args.source)
     if config is not None and args.audience is not None and args.audience not in config.audiences:
         parser.error(f"unknown audience '{args.audience}'; use one of: {', '.join(config.audiences)}")
@@ -142,6 +157,9 @@ def _serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 
 def _publish(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from .build import BuildOptions, build
+    from .publish import Releases
+
     releases = Releases(args.dest)
     if args.keep < 1:
         parser.error("--keep must be at least 1")
@@ -167,6 +185,8 @@ def _publish(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 
 def _check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from .build import check_sources
+
     _, loaded, problems = check_sources(args.source)
     if problems:
         print(format_errors(problems))
@@ -179,6 +199,8 @@ def _check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 
 def _new(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from .scaffold import new_entry
+
     config, errors = load_config(args.source)
     if config is None:
         print(format_errors(errors), file=sys.stderr)

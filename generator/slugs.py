@@ -11,14 +11,18 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-from pypinyin import Style, lazy_pinyin
-
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 
 
 def slugify(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
-    words = lazy_pinyin(text, style=Style.NORMAL, errors="default")
+    if text.isascii():
+        words = [text]
+    else:
+        # Loaded only when a name needs spelling: pypinyin's dictionaries take 0.2 s to read.
+        from pypinyin import Style, lazy_pinyin
+
+        words = lazy_pinyin(text, style=Style.NORMAL, errors="default")
     return _NOT_SLUG.sub("-", " ".join(words).lower()).strip("-")[:80].strip("-")
 
 

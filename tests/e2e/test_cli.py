@@ -134,3 +134,22 @@ def test_the_installed_package_carries_the_default_theme(make_site: MakeSite, tm
     assert result.returncode == 0, result.stderr
     assert "安装后构建" in (site / "output/info/a/index.html").read_text()
     assert (site / "output/static/style.css").exists()
+
+
+def test_a_build_with_nothing_to_do_says_so_and_changes_nothing(make_site: MakeSite) -> None:
+    site = make_site({"content/info/a.md": entry(title="甲"),
+                      "content/notice/b.md": entry(title="乙通知", publish_at="2026-12-01")})
+    assert run_bulletin("build", "--source", site, "--now", "2026-11-27").returncode == 0
+    before = tree_bytes(site / "output")
+    again = run_bulletin("build", "--source", site, "--now", "2026-11-28")
+    assert "nothing changed since the last build" in again.stdout
+    assert tree_bytes(site / "output") == before
+    # Crossing an embargo is a change even though no file changed.
+    later = run_bulletin("build", "--source", site, "--now", "2026-12-02")
+    assert "nothing changed" not in later.stdout
+    assert "乙通知" in (site / "output/index.html").read_text()
+    # So is an edit, and an added file.
+    (site / "content/info/a.md").write_text(entry(title="甲（更新）"), encoding="utf-8")
+    edited = run_bulletin("build", "--source", site, "--now", "2026-12-02")
+    assert "nothing changed" not in edited.stdout
+    assert "甲（更新）" in (site / "output/info/a/index.html").read_text()

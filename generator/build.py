@@ -126,7 +126,7 @@ def build(options: BuildOptions, progress: Progress = _quiet, memory: cache.Memo
         if stored:
             moments = [m for e in loaded.entries for m in (e.publish_at, e.expire_at, e.pinned_until) if m]
             inputs.remember(tree.store, print_of_inputs, now, moments,
-                            tree.store / f"{tree.live_slot()}.manifest.json",
+                            tree.manifest_path(tree.live_slot() or ""),
                             inputs.LastBuild(len(site.entries), len(pages), tuple(map(str, warnings))))
     return BuildResult(len(site.entries), len(pages), time.perf_counter() - started, written, warnings)
 

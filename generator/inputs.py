@@ -38,8 +38,7 @@ def nothing_to_build(source: Path, output: Path, audience: str | None, drafts: b
     live = tree.live_slot()
     if live is None:
         return None
-    return unchanged(tree.store, fingerprint(source, output, audience, drafts), now,
-                     tree.store / f"{live}.manifest.json")
+    return unchanged(tree.store, fingerprint(source, output, audience, drafts), now, tree.manifest_path(live))
 
 
 def code() -> str:

@@ -221,8 +221,8 @@ def build_site(loaded: Loaded, config: Config, audience: str, now: dt.datetime,
         publications=publications, issue_of=issue_of,
         types=tuple(Collection("type", key, name, f"{key}/", tuple(
             e for e in published if e.type == key)) for key, name in config.types.items()),
-        sources=_named(published, "source", "sources", lambda e: [e.source] if e.source else []),
-        tags=_named(published, "tag", "tags", lambda e: list(e.tags)),
+        sources=_named(published, "source", "sources", lambda e: [e.source] if e.source else [], memo),
+        tags=_named(published, "tag", "tags", lambda e: list(e.tags), memo),
         years=_dated(published, "%Y", "archive/{:%Y}/", "{:%Y}"),
         months=_dated(published, "%Y-%m", "archive/{:%Y/%m}/", "{:%Y-%m}"),
         neighbours=neighbours, related=_related_reusing(published, memo),
@@ -271,7 +271,8 @@ def _neighbours(published: list[Entry], issue_of: dict[str, Issue]
     return result
 
 
-def _named(published: list[Entry], kind: str, prefix: str, names_of) -> tuple[Collection, ...]:  # type: ignore[no-untyped-def]
+def _named(published: list[Entry], kind: str, prefix: str, names_of,  # type: ignore[no-untyped-def]
+           memo: dict[str, Any] | None) -> tuple[Collection, ...]:
     """One collection per name, whatever the script it is written in (乡村振兴 = 鄉村振興); the
     collection is called by its most used spelling."""
     members: dict[str, list[Entry]] = defaultdict(list)
@@ -281,7 +282,11 @@ def _named(published: list[Entry], kind: str, prefix: str, names_of) -> tuple[Co
             members[fold(name)].append(entry)
             spellings[fold(name)][name] += 1
     shown = {key: min(counts, key=lambda n: (-counts[n], n)) for key, counts in spellings.items()}
-    slugs = unique_slugs(shown.values())
+    known = memo.get("slugs", {}) if memo is not None else {}
+    spelt = dict(known)  # a new dict, so that the cache sees the change
+    slugs = unique_slugs(shown.values(), spelt)
+    if memo is not None and len(spelt) != len(known):
+        memo["slugs"] = spelt
     return tuple(Collection(kind, shown[key], shown[key], f"{prefix}/{slugs[shown[key]]}/", tuple(entries))
                  for key, entries in sorted(members.items(), key=lambda kv: (-len(kv[1]), shown[kv[0]])))
 

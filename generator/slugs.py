@@ -26,12 +26,16 @@ def slugify(text: str) -> str:
     return _NOT_SLUG.sub("-", " ".join(words).lower()).strip("-")[:80].strip("-")
 
 
-def unique_slugs(names: Iterable[str]) -> dict[str, str]:
+def unique_slugs(names: Iterable[str], spelt: dict[str, str] | None = None) -> dict[str, str]:
     """Name -> slug; names whose pinyin collides (公式 / 攻勢) each get a hash suffix,
-    so a slug never depends on which other names exist beyond its own collision."""
+    so a slug never depends on which other names exist beyond its own collision.
+    `spelt`: slugs of names spelt by earlier builds, reused and added to."""
+    spelt = {} if spelt is None else spelt
     by_slug: dict[str, list[str]] = {}
     for name in sorted(set(names)):
-        by_slug.setdefault(slugify(name) or "x", []).append(name)
+        if name not in spelt:
+            spelt[name] = slugify(name) or "x"
+        by_slug.setdefault(spelt[name], []).append(name)
     result: dict[str, str] = {}
     for slug, group in by_slug.items():
         for name in group:

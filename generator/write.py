@@ -17,8 +17,8 @@ is missing was interrupted and is repaired file by file.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
+import pickle
 import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -69,12 +69,17 @@ class OutputTree:
         name = os.readlink(self.link).rsplit("/", 1)[-1]
         return name if name in SLOTS else None
 
+    def manifest_path(self, slot: str) -> Path:
+        return self.store / f"{slot}.manifest"
+
     def manifest(self, slot: str | None) -> dict[str, str]:
+        """Path -> key of every file of a build folder (pickle: fifty thousand entries load at once)."""
         if slot is None:
             return {}
         try:
-            return json.loads((self.store / f"{slot}.manifest.json").read_text())
-        except (OSError, ValueError):
+            with open(self.manifest_path(slot), "rb") as handle:
+                return pickle.load(handle)
+        except (OSError, pickle.UnpicklingError, EOFError, ValueError):
             return {}
 
     def live_manifest(self) -> dict[str, str]:
@@ -103,7 +108,7 @@ class OutputTree:
             return WriteStats(0, 0, len(wanted), 0, False)
         spare = SLOTS[1] if live == SLOTS[0] else SLOTS[0]
         folder = self.store / spare
-        manifest_file = self.store / f"{spare}.manifest.json"
+        manifest_file = self.manifest_path(spare)
         spare_manifest = {} if clean else self.manifest(spare)
         trusted = manifest_file.exists() and not clean
         manifest_file.unlink(missing_ok=True)  # from here the spare folder is not trusted
@@ -119,7 +124,7 @@ class OutputTree:
             _check_inside(path)
         self._share_from_live(folder, to_copy)
         make(to_make, folder)
-        manifest_file.write_text(json.dumps(wanted, ensure_ascii=False, sort_keys=True))
+        manifest_file.write_bytes(pickle.dumps(wanted, protocol=pickle.HIGHEST_PROTOCOL))
         self._switch(spare)
         return WriteStats(len(to_make), len(to_copy), kept, removed, True)
 

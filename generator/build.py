@@ -15,7 +15,7 @@ import functools
 import hashlib
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__, cache, inputs, parallel
@@ -42,6 +42,7 @@ class BuildOptions:
     drafts: bool = False
     now: dt.datetime | None = None
     clean: bool = False
+    defer_search: bool = False  # serve: search partitions are made when first asked for, not written
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class BuildResult:
     seconds: float
     written: WriteStats
     warnings: tuple[SourceError, ...]
+    deferred: dict[str, Page] = field(default_factory=dict)  # files to make on request (defer_search)
 
 
 def _quiet(_: str) -> None:
@@ -117,6 +119,8 @@ def build(options: BuildOptions, progress: Progress = _quiet, memory: cache.Memo
             raise BuildFailed(errors)
         pages = [*plan(site, options.source), *static_pages(options.source), *index_pages(site, options.source)]
         by_path = _one_page_per_path(pages)
+        deferred = {p.path: p for p in pages if p.group and options.defer_search}
+        pages = [p for p in pages if p.path not in deferred]
         shared = hashlib.sha256(f"{code_digest()}:{config.digest}:{templates_digest(options.source)}:"
                                 f"{sorted(strings.items())}".encode()).hexdigest()
         fingerprints = Fingerprints()
@@ -128,7 +132,8 @@ def build(options: BuildOptions, progress: Progress = _quiet, memory: cache.Memo
             inputs.remember(tree.store, print_of_inputs, now, moments,
                             tree.manifest_path(tree.live_slot() or ""),
                             inputs.LastBuild(len(site.entries), len(pages), tuple(map(str, warnings))))
-    return BuildResult(len(site.entries), len(pages), time.perf_counter() - started, written, warnings)
+    return BuildResult(len(site.entries), len(pages) + len(deferred), time.perf_counter() - started, written,
+                       warnings, deferred)
 
 
 def _one_page_per_path(pages: list[Page]) -> dict[str, Page]:

@@ -32,6 +32,7 @@ from .cache import Memory
 from .config import CONFIG_FILE
 from .errors import BuildFailed, format_errors, only_errors
 from .load import CONTENT
+from .pages import Page
 from .themes import theme_dir
 
 PREFIX = "/__bulletin/"
@@ -69,13 +70,25 @@ class BuildState:
     number: int = 0
     errors: str = ""
     changed: threading.Condition = field(default_factory=threading.Condition)
+    deferred: dict[str, Page] = field(default_factory=dict)  # search files, made when first asked for
+    making: threading.Lock = field(default_factory=threading.Lock)
 
-    def publish(self, errors: str = "") -> None:
+    def publish(self, errors: str = "", deferred: dict[str, Page] | None = None) -> None:
         with self.changed:
             if not errors:
                 self.number += 1
+                self.deferred = deferred or {}
             self.errors = errors
             self.changed.notify_all()
+
+    def make(self, path: str) -> bytes | None:
+        """A deferred file of the current build: an editor's save does not wait for the search
+        index, and a search made afterwards still finds exactly what the pages show."""
+        page = self.deferred.get(path)
+        if page is None or page.generate is None:
+            return None
+        with self.making:  # one partition is built once, however many files ask for it
+            return page.generate()
 
     def message(self) -> str:
         return json.dumps({"build": self.number, "errors": self.errors}, ensure_ascii=False)
@@ -99,6 +112,9 @@ def make_handler(output: Path, state: BuildState) -> type[http.server.SimpleHTTP
                 return self._send(_RELOAD_JS.encode(), "text/javascript; charset=utf-8")
             target = self._resolve(path)
             if target is None:
+                made = state.make(path.lstrip("/"))
+                if made is not None:
+                    return self._send(made, "application/octet-stream")
                 return self._not_found()
             if target.suffix == ".html":
                 html = target.read_bytes()
@@ -180,7 +196,7 @@ def serve(source: Path, host: str, port: int, audience: str | None = None,
     work = Path(tempfile.mkdtemp(prefix="bulletin-serve-"))
     output = work / "site"
     state = BuildState()
-    options = BuildOptions(source=source, output=output, audience=audience, drafts=True)
+    options = BuildOptions(source=source, output=output, audience=audience, drafts=True, defer_search=True)
     memory = Memory()  # what is loaded stays loaded between builds
 
     def rebuild() -> None:
@@ -193,7 +209,9 @@ def serve(source: Path, host: str, port: int, audience: str | None = None,
             state.publish(text)
             return
         if result.written.switched or state.errors or state.number == 0:
-            state.publish()
+            state.publish(deferred=result.deferred)
+        else:
+            state.deferred = result.deferred
         log(f"rebuilt in {time.perf_counter() - started:.2f} s: {result.written.written} pages written")
 
     rebuild()

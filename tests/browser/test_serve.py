@@ -74,3 +74,17 @@ def test_drafts_show_with_a_banner(served: tuple[Path, str], page) -> None:  # t
     _, address = served
     page.goto(address + "notice/c/")
     assert "草稿" in page.locator(".draft-banner").inner_text()
+
+
+def test_search_in_the_preview_follows_the_saved_text(served: tuple[Path, str], page) -> None:  # type: ignore[no-untyped-def]
+    site, address = served
+    query = "async (q) => (await (await import('/search/search.js')).search(q)).results.map(r => r.title)"
+    page.goto(address + "search/")
+    assert page.evaluate(query, "村道") == ["西山县修缮村道"]
+    (site / "content/info/b.md").write_text(entry(title="西山县修缮乡村公路", date="2026-11-21"), encoding="utf-8")
+    page.wait_for_function("document.documentElement.dataset.bulletinBuild !== undefined")
+    page.goto(address + "info/b/")
+    page.wait_for_function("document.querySelector('h1').innerText.includes('乡村公路')", timeout=20_000)
+    page.goto(address + "search/")  # a new page: the module's cache starts empty
+    assert page.evaluate(query, "乡村公路") == ["西山县修缮乡村公路"]
+    assert page.evaluate(query, "村道") == []

@@ -10,7 +10,7 @@ entries, so an edit rebuilds one partition and leaves the files of the others
 byte for byte as they were. Numbering by age makes the number the recency.
 
 Tokens and the files of a partition (p<k>/):
-- bigrams of adjacent units and words: documents in d<s>.bin, positions in x<s>.bin;
+- bigrams of adjacent units and words: documents and positions in d<s>.bin;
 - CJK characters (one-character queries): documents in u<s>.bin;
 - word prefixes (the last word a reader types matches as a prefix): w<s>.bin;
 - facets ("type=notice", "year=2026"): f<s>.bin;
@@ -21,9 +21,9 @@ A shard file: u32 count (top bit set when keys are 64-bit: two tokens of the
 shard share their high 32 bits), count u32 keys (the hash's high halves,
 ascending; then the low halves when 64-bit), count varint lengths, the data.
 A token's documents: varint n, n varint id deltas, n varint flags (occurrences
-up to 63, +64 when in the title). x<s>.bin holds no keys: count varint lengths
-in the order of d<s>.bin, then per document of the token's list a varint count
-and varint position deltas.
+up to 63, +64 when in the title). In d<s>.bin the shard is followed by the
+positions: count varint lengths, in the order of the keys, then per document of
+the token's list a varint count and varint position deltas.
 """
 
 from __future__ import annotations
@@ -128,13 +128,21 @@ def index_pages(site: Site, source: Path) -> Iterator[Page]:
     yield Page("search/fold.json", None, {"fold": hashlib.sha256(fold.encode()).hexdigest()},
                generate=lambda: json.dumps(fold, ensure_ascii=False).encode())
     script = next(d / "search/search.js" for d in template_dirs(source) if (d / "search/search.js").exists())
-    yield Page("search/search.js", None, {"script": script.stat().st_mtime_ns}, copy=script)
+    yield Page("search/search.js", None, {"script": script.read_text(encoding="utf-8"), "meta": meta, "fold": fold},
+               generate=functools.partial(_client, script, meta, fold))
+
+
+def _client(script: Path, meta: dict[str, object], fold: str) -> bytes:
+    """search.js with the index's description and the fold table written into it."""
+    embedded = json.dumps({"meta": meta, "fold": fold}, ensure_ascii=False, separators=(",", ":"))
+    return script.read_text(encoding="utf-8").replace("const EMBEDDED = null;", f"const EMBEDDED = {embedded};",
+                                                      1).encode()
 
 
 def partition_names(docs: int) -> list[str]:
     """The files of a partition of `docs` entries: known without building it."""
     shards, small = shards_for(docs), small_shards(docs)
-    return ([f"d{s}.bin" for s in range(shards)] + [f"x{s}.bin" for s in range(shards)]
+    return ([f"d{s}.bin" for s in range(shards)]
             + [f"u{s}.bin" for s in range(small)] + [f"w{s}.bin" for s in range(small)]
             + [f"f{s}.bin" for s in range(FACET_SHARDS)] + [f"{i}.json.gz" for i in range(docs)])
 
@@ -198,8 +206,8 @@ def partition_files(docs: list[Doc], base: str, type_names: dict[str, str]) -> d
     d_files, order = _shard_files(positional.token_hash, positional.document_lists(), shards)
     x_data, x_ends = positional.position_lists()
     for number in range(shards):
-        files[f"d{number}.bin"] = d_files[number]
-        files[f"x{number}.bin"] = _aligned_file(x_data, x_ends, order[number])
+        # Positions ride behind the documents: one request per token and partition.
+        files[f"d{number}.bin"] = d_files[number] + _aligned_file(x_data, x_ends, order[number])
     for prefix, kind in (("u", UNIGRAM), ("w", PREFIX)):
         postings = Postings.of(found.only(kind))
         for number, blob in enumerate(_shard_files(postings.token_hash, postings.document_lists(), small)[0]):

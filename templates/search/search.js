@@ -76,19 +76,24 @@ async function fetchGzipJSON(path) {
   return JSON.parse(await new Response(stream).text());
 }
 
+// The build puts the index's description and the fold table here, saving a round trip on
+// the first search; a hand-made copy of this file without them fetches meta.json and fold.json.
+const EMBEDDED = null;
+
 /** The index's description: document count, partitions, facet values with names and counts. */
 export function meta() {
-  metaPromise ??= fetchJSON("meta.json").catch((error) => { metaPromise = null; throw error; });
+  metaPromise ??= EMBEDDED ? Promise.resolve(EMBEDDED.meta)
+    : fetchJSON("meta.json").catch((error) => { metaPromise = null; throw error; });
   return metaPromise;
 }
 
 function foldTable() {
-  foldPromise ??= fetchJSON("fold.json").catch((error) => { foldPromise = null; throw error; }).then((pairs) => {
+  foldPromise ??= (EMBEDDED ? Promise.resolve(EMBEDDED.fold) : fetchJSON("fold.json")).then((pairs) => {
     const table = new Map();
     const chars = Array.from(pairs);
     for (let i = 0; i + 1 < chars.length; i += 2) table.set(chars[i], chars[i + 1]);
     return table;
-  });
+  }).catch((error) => { foldPromise = null; throw error; });
   return foldPromise;
 }
 
@@ -275,6 +280,7 @@ function shardTable(bytes, count = null) {
   const dataStart = reader.at;
   const table = {
     count,
+    end: dataStart + offsets[count],
     find(hash) {
       const high = Number(hash >> 32n), low = Number(hash & 0xffffffffn);
       let lo = 0, hi = count - 1;
@@ -329,24 +335,21 @@ function shardOf(hash, shards) {
 // A token's documents in one partition; for positional tokens also where to find positions.
 async function tokenDocs(partition, prefix, shards, hash) {
   const path = `p${partition.number}/${prefix}${shardOf(hash, shards)}.bin`;
-  const table = shardTable(await fetchBytes(path));
+  const bytes = await fetchBytes(path);
+  const table = shardTable(bytes);
   const index = table.find(hash);
-  return { list: postings(index < 0 ? null : table.slice(index)), index, table, path };
+  return { list: postings(index < 0 ? null : table.slice(index)), index, table, bytes };
 }
 
-async function tokenPositions(partition, token, found) {
+function tokenPositions(found) {
   if (found.index < 0) return new Map();
-  const path = found.path.replace(/\/d(\d+)\.bin$/, "/x$1.bin");
-  const table = shardTable(await fetchBytes(path), found.table.count);
-  return positionsOf(table.slice(found.index), [...found.list.keys()]);
+  // The positions follow the shard in the same file, listed in the order of its keys.
+  found.table.positions ??= shardTable(found.bytes.subarray(found.table.end), found.table.count);
+  return positionsOf(found.table.positions.slice(found.index), [...found.list.keys()]);
 }
 
 // Documents of one partition holding a term: Map(localId -> {count, title}).
 async function termInPartition(tokens, partition, titleSpan) {
-  if (tokens[0].positional) {
-    // Ask for the positions together with the documents: one round trip less, a few KB more.
-    for (const t of tokens) fetchBytes(`p${partition.number}/x${shardOf(t.hash, partition.shards)}.bin`).catch(() => {});
-  }
   const lists = await Promise.all(tokens.map((t) => tokenDocs(partition, t.file, t.file === "d"
     ? partition.shards : partition.small, t.hash)));
   const found = new Map();
@@ -357,7 +360,7 @@ async function termInPartition(tokens, partition, titleSpan) {
   let candidates = [...lists[0].list.keys()];
   for (const { list } of lists.slice(1)) candidates = candidates.filter((doc) => list.has(doc));
   if (!candidates.length) return found;
-  const positionLists = await Promise.all(tokens.map((t, i) => tokenPositions(partition, t, lists[i])));
+  const positionLists = lists.map(tokenPositions);
   const base = tokens[0].offset;
   for (const doc of candidates) {
     let count = 0, title = false;

@@ -106,6 +106,7 @@ class Shard:
     high: list[int]
     low: list[int] | None
     blobs: list[bytes]
+    rest: bytes  # what follows the shard in its file: the positions, in d files
 
     def find(self, token: int) -> int:
         """The token's place in the shard, or -1."""
@@ -115,8 +116,9 @@ class Shard:
         return -1
 
 
-def read_shard(data: bytes) -> Shard:
-    """u32 count (+WIDE), count u32 high keys, [count u32 low keys], count varint lengths, the data."""
+def read_shard(data: bytes, positions_follow: bool = False) -> Shard:
+    """u32 count (+WIDE), count u32 high keys, [count u32 low keys], count varint lengths, the data;
+    in d files the positions follow."""
     (head,) = struct.unpack_from("<I", data, 0)
     count, wide = head & ~WIDE, bool(head & WIDE)
     high = list(struct.unpack_from(f"<{count}I", data, 4))
@@ -130,12 +132,12 @@ def read_shard(data: bytes) -> Shard:
     for length in lengths:
         blobs.append(data[at:at + length])
         at += length
-    assert at == len(data), "the shard file ends where its last token's data ends"
-    return Shard(wide, high, low, blobs)
+    assert positions_follow or at == len(data), "the shard file ends where its last token's data ends"
+    return Shard(wide, high, low, blobs, data[at:])
 
 
 def read_aligned(data: bytes, count: int) -> list[bytes]:
-    """An x file: count varint lengths (in the order of its d file), then the data."""
+    """The positions behind a d shard: count varint lengths (in the order of its keys), then the data."""
     lengths, at = varints(data, 0, count)
     blobs = []
     for length in lengths:
@@ -175,17 +177,17 @@ def position_lists(blob: bytes, docs: list[int]) -> dict[int, list[int]]:
 
 def lookup(files: dict[str, bytes], kind: str, token: int, shards: int = SHARDS) -> dict[int, int] | None:
     """The document list of a token in files `kind`<shard>.bin; None when the token is not there."""
-    shard = read_shard(files[f"{kind}{token & (shards - 1)}.bin"])
+    shard = read_shard(files[f"{kind}{token & (shards - 1)}.bin"], positions_follow=kind == "d")
     place = shard.find(token)
     return None if place < 0 else document_list(shard.blobs[place])
 
 
 def positions(files: dict[str, bytes], token: int, shards: int = SHARDS) -> dict[int, list[int]]:
     number = token & (shards - 1)
-    shard = read_shard(files[f"d{number}.bin"])
+    shard = read_shard(files[f"d{number}.bin"], positions_follow=True)
     place = shard.find(token)
     assert place >= 0, "token not in its d file"
-    blob = read_aligned(files[f"x{number}.bin"], len(shard.high))[place]
+    blob = read_aligned(shard.rest, len(shard.high))[place]
     return position_lists(blob, list(document_list(shard.blobs[place])))
 
 
@@ -303,10 +305,10 @@ def test_facets_live_in_f_files(known: dict[str, bytes]) -> None:
 def test_shard_keys_are_ascending_and_tokens_sit_in_their_shard(known: dict[str, bytes]) -> None:
     for name, data in known.items():
         if name[0] in "duwf":
-            shard = read_shard(data)
+            shard = read_shard(data, positions_follow=name[0] == "d")
             keys = list(zip(shard.high, shard.low or [0] * len(shard.high), strict=True))
             assert keys == sorted(keys) and len(set(keys)) == len(keys), name
-    assert read_shard(known[f"d{bigram('农村') & 7}.bin"]).find(bigram("农村")) >= 0
+    assert read_shard(known[f"d{bigram('农村') & 7}.bin"], positions_follow=True).find(bigram("农村")) >= 0
 
 
 def test_the_document_file_keeps_the_entrys_own_script(known: dict[str, bytes]) -> None:
@@ -333,12 +335,13 @@ def test_a_shard_with_two_tokens_sharing_high_bits_stores_64_bit_keys(make_site:
         "content/info/b.md": entry(title="乙", date="2026-01-02", body=f"只有 {TWINS[1]}"),
     })
     files = files_of(root)
-    shard = read_shard(files[f"d{first & 7}.bin"])
+    shard = read_shard(files[f"d{first & 7}.bin"], positions_follow=True)
     assert shard.wide and shard.low is not None
     assert lookup(files, "d", first) == {0: 1}
     assert lookup(files, "d", second) == {0: 1, 1: 1}
     # the other shards have no twins: their count has no WIDE bit
-    assert not any(read_shard(files[f"d{n}.bin"]).wide for n in range(SHARDS) if n != first & 7)
+    assert not any(read_shard(files[f"d{n}.bin"], positions_follow=True).wide for n in range(SHARDS)
+                   if n != first & 7)
 
 
 # ---- what is excluded never reaches the index ----
@@ -367,7 +370,7 @@ def tokens_of(latin: str, chinese: str) -> dict[str, list[int]]:
 
 
 def present(files: dict[str, bytes], kind: str, token: int) -> bool:
-    return any(read_shard(data).find(token) >= 0 for name, data in files.items()
+    return any(read_shard(data, positions_follow=kind == "d").find(token) >= 0 for name, data in files.items()
                if name.startswith(kind) and name.endswith(".bin"))
 
 

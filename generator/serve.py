@@ -15,6 +15,7 @@ import contextlib
 import http.server
 import json
 import shutil
+import signal
 import sys
 import tempfile
 import threading
@@ -190,6 +191,10 @@ class _Changes(FileSystemEventHandler):
             self.wake.set()
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def serve(source: Path, host: str, port: int, audience: str | None = None,
           log: Callable[[str], None] = print, ready: Callable[[str], None] | None = None) -> None:
     source = source.resolve()
@@ -214,6 +219,9 @@ def serve(source: Path, host: str, port: int, audience: str | None = None,
             state.deferred = result.deferred
         log(f"rebuilt in {time.perf_counter() - started:.2f} s: {result.written.written} pages written")
 
+    if threading.current_thread() is threading.main_thread():
+        # A service manager stops the server with SIGTERM: leave as Ctrl+C does, removing the work folder.
+        signal.signal(signal.SIGTERM, _interrupt)
     rebuild()
     if state.number == 0:
         output.mkdir(parents=True, exist_ok=True)  # serve the overlay until the first good build

@@ -27,6 +27,7 @@ const CJK = [[0x3040, 0x30ff], [0x3400, 0x4dbf], [0x4e00, 0x9fff], [0xac00, 0xd7
   [0x20000, 0x3134f]];
 const SPACE = 0, OTHER = 1, WORD = 2, HAN = 3;
 const UNIGRAM = 1n, BIGRAM = 2n, WORDTOKEN = 3n, PREFIX = 4n, FACET = 5n;
+const MAX_COUNT = 63, TITLE_FLAG = 64; // a document's flags in a list (generator/index.py)
 const DIRECT = 1, ACROSS = 2; // how two units of a term meet: next position, or one separator between
 const M64 = (1n << 64n) - 1n, TOP = 1n << 63n, GOLDEN = 0x9e3779b97f4a7c15n;
 const FACETS = ["type", "publication", "source", "year"];
@@ -98,6 +99,11 @@ function foldTable() {
 }
 
 function foldChar(char, table) {
+  // Fast paths for the characters of nearly every text, which NFKC leaves alone:
+  // ASCII (only lower-cased) and the CJK Unified Ideographs (only folded).
+  const code = char.charCodeAt(0);
+  if (code < 0x80) return code >= 65 && code <= 90 ? String.fromCharCode(code + 32) : char;
+  if (code >= 0x4e00 && code <= 0x9fff) return table.get(char) ?? char;
   let out = "";
   for (const c of char.normalize("NFKC").toLowerCase()) out += table.get(c) ?? c;
   return out;
@@ -348,14 +354,14 @@ function tokenPositions(found) {
   return positionsOf(found.table.positions.slice(found.index), [...found.list.keys()]);
 }
 
-// Documents of one partition holding a term: Map(localId -> {count, title}).
+// Documents of one partition holding a term: Map(localId -> flags), flags as in the index:
+// the number of occurrences (at most 63) plus TITLE_FLAG when the title holds the term.
 async function termInPartition(tokens, partition, titleSpan) {
   const lists = await Promise.all(tokens.map((t) => tokenDocs(partition, t.file, t.file === "d"
     ? partition.shards : partition.small, t.hash)));
   const found = new Map();
   if (!tokens[0].positional) {
-    for (const [doc, flags] of lists[0].list) found.set(doc, { count: flags & 63, title: (flags & 64) !== 0 });
-    return found;
+    return lists[0].list;
   }
   let candidates = [...lists[0].list.keys()];
   for (const { list } of lists.slice(1)) candidates = candidates.filter((doc) => list.has(doc));
@@ -371,7 +377,7 @@ async function termInPartition(tokens, partition, titleSpan) {
         if (origin < titleSpan) title = true;
       }
     }
-    if (count) found.set(doc, { count: Math.min(count, 63), title });
+    if (count) found.set(doc, Math.min(count, MAX_COUNT) | (title ? TITLE_FLAG : 0));
   }
   return found;
 }
@@ -391,17 +397,27 @@ function escapeHtml(text) {
 
 // Where the terms occur in original text: [[start, end]] in UTF-16 offsets of `text`.
 function hits(text, terms, table) {
-  const chars = Array.from(text);
-  let folded = "";
-  const origin = []; // folded UTF-16 index -> original UTF-16 index
-  let at = 0;
-  for (const c of chars) {
+  const pieces = [];
+  let sameLength = true;
+  for (const c of text) {
     const f = foldChar(c, table);
-    for (let k = 0; k < f.length; k++) origin.push(at);
-    folded += f;
-    at += c.length;
+    if (f.length !== c.length) sameLength = false;
+    pieces.push(f);
   }
-  origin.push(at);
+  const folded = pieces.join("");
+  // Folded UTF-16 index -> original UTF-16 index; nearly always the same index.
+  let origin = null;
+  if (!sameLength) {
+    origin = new Int32Array(folded.length + 1);
+    let at = 0, k = 0, i = 0;
+    for (const c of text) {
+      for (let j = 0; j < pieces[i].length; j++) origin[k++] = at;
+      at += c.length;
+      i++;
+    }
+    origin[k] = at;
+  }
+  const back = (index) => (origin ? origin[index] : index);
   const ranges = [];
   for (const term of terms) {
     // A word is whole: no letter or digit beside it, nor a dot joining digits ("7" is not in "7.15").
@@ -415,7 +431,7 @@ function hits(text, terms, table) {
       source += pieces[i];
     }
     for (const m of folded.matchAll(new RegExp(source, "gv"))) {
-      if (m[0].length) ranges.push([origin[m.index], origin[m.index + m[0].length]]);
+      if (m[0].length) ranges.push([back(m.index), back(m.index + m[0].length)]);
     }
   }
   ranges.sort((a, b) => a[0] - b[0] || b[1] - a[1]);
@@ -444,7 +460,17 @@ function marked(text, ranges) {
 /** An excerpt of about `length` characters around the first match, matches in <mark>. */
 function excerpt(text, terms, table, length = 120) {
   const flat = text.replace(/\s+/g, " ").trim();
-  const ranges = hits(flat, terms, table);
+  // Folding is the costly part, and most first matches come early: look in a growing head
+  // of the text until the excerpt's window lies well inside it (a match crossing the head's
+  // end would be cut, so the window must end MARGIN characters before it).
+  const MARGIN = 64;
+  let ranges = [];
+  for (let head = 512; ; head *= 4) {
+    ranges = hits(flat.slice(0, head), terms, table);
+    if (head >= flat.length) break;
+    const first = ranges.length ? ranges[0][0] : Infinity;
+    if (Math.max(0, first - Math.floor(length / 3)) + length + MARGIN <= head) break;
+  }
   const start = ranges.length ? Math.max(0, ranges[0][0] - Math.floor(length / 3)) : 0;
   const end = Math.min(flat.length, start + length);
   const window = flat.slice(start, end);
@@ -492,11 +518,11 @@ export async function search(query, { filters = {}, offset = 0, limit = 10 } = {
     for (const set of allowed) docs = docs.filter((d) => set.has(d));
     for (const doc of docs) {
       let score = 0, title = terms.length > 0;
-      found.forEach((list, t) => {
-        const hit = list.get(doc);
-        score += idf[t] * (1 + Math.log(hit.count));
-        title &&= hit.title;
-      });
+      for (let t = 0; t < found.length; t++) {
+        const flags = found[t].get(doc);
+        score += idf[t] * (1 + Math.log(flags & MAX_COUNT));
+        title &&= (flags & TITLE_FLAG) !== 0;
+      }
       matches.push({ partition: p.number, doc, id: p.start + doc, score, title });
     }
   }

@@ -97,6 +97,8 @@ ITEMS = [
     Item("cpi-new", "info", "物价简讯", "2026-03-01", "本月CPI小幅上涨。"),
     # The Markdown source wraps a sentence between 乡 and 融: a soft line break, not a word break.
     Item("wrapped", "report", "融合简报", "2025-02-05", "各部门要持续推进城乡\n融合发展，做好相关工作。"),
+    # The match comes late in a long body, after a character that NFKC widens (ﬁ -> fi).
+    Item("late-match", "report", "长篇调研", "2025-09-09", "晨钟暮鼓。" * 300 + "ﬁ值。濕地保護成效明顯。"),
     *MEETINGS,
     # Never published for the default audience: their text must not be found.
     Item("meeting-draft", "notice", "例会纪要（草稿）", "2026-10-01", "本次例会研究农村发展草稿。",
@@ -371,6 +373,12 @@ def test_excerpts_highlight_the_match_in_the_entrys_own_script(page: Page, site:
     marks = page.locator("#search-results .entry-excerpt mark")
     expect(marks.first).to_have_text("衛生院")
     expect(page.locator("#search-results a.entry-link mark")).to_have_text("衛生院")
+
+
+def test_a_match_late_in_a_long_body_is_highlighted_in_its_excerpt(page: Page, site: str) -> None:
+    [result] = search_js(page, site, "湿地保护")["results"]
+    assert result["excerpt"].startswith("…")
+    assert "ﬁ值。<mark>濕地保護</mark>成效明顯。" in result["excerpt"]
 
 
 def test_a_word_matched_as_a_prefix_is_highlighted_whole(page: Page, site: str) -> None:

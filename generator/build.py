@@ -10,11 +10,13 @@ equals a clean build byte for byte.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
+import gc
 import hashlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -83,15 +85,36 @@ def cache_key(config: Config, strings: Strings) -> str:
 def build(options: BuildOptions, progress: Progress = _quiet, memory: cache.Memory | None = None) -> BuildResult:
     """Build into options.output. `memory` (serve) keeps load results between builds in this
     process; without it they are kept in the output's store between runs."""
+    with _without_cycle_collection():
+        return _build(options, progress, memory)
+
+
+@contextlib.contextmanager
+def _without_cycle_collection() -> Iterator[None]:
+    """A build allocates millions of objects that live until it ends, so each of Python's
+    cycle collections rescans them all for nothing: a third of an edit's rebuild at 10,000
+    entries. Reference counting still frees what a build drops; cycles wait for its end.
+    Forked workers inherit this and, untouched by the collector, share more pages."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _build(options: BuildOptions, progress: Progress, memory: cache.Memory | None) -> BuildResult:
     started = time.perf_counter()
     tree = OutputTree(options.output)
     if tree.check():
         raise BuildFailed(tree.check())
     now = options.now or dt.datetime.now()
+    stored = memory is None  # else serve, which watches the files and never asks "anything to do?"
     # Taken before reading anything: a file changed during the build makes the next one build.
-    print_of_inputs = inputs.fingerprint(options.source, options.output, options.audience, options.drafts)
+    print_of_inputs = (inputs.fingerprint(options.source, options.output, options.audience, options.drafts)
+                       if stored else "")
     with tree.locked():
-        stored = memory is None
         if memory is None:
             config, _ = load_config(options.source)
             strings, _ = load_strings(options.source, config) if config else ({}, [])

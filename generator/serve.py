@@ -222,35 +222,34 @@ def serve(source: Path, host: str, port: int, audience: str | None = None,
     if threading.current_thread() is threading.main_thread():
         # A service manager stops the server with SIGTERM: leave as Ctrl+C does, removing the work folder.
         signal.signal(signal.SIGTERM, _interrupt)
-    rebuild()
-    if state.number == 0:
-        output.mkdir(parents=True, exist_ok=True)  # serve the overlay until the first good build
-    wake = threading.Event()
-    inputs = [source / CONFIG_FILE, source / CONTENT, source / "templates", theme_dir().resolve()]
-    handler = _Changes(inputs, wake)
-    observer = Observer()
-    observer.schedule(handler, str(source), recursive=False)  # bulletin.yaml, new folders
-    for folder in inputs[1:]:
-        if folder.is_dir():
-            observer.schedule(handler, str(folder), recursive=True)
-    observer.start()
-    server = http.server.ThreadingHTTPServer((host, port), make_handler(output, state))
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    address = f"http://{host}:{server.server_address[1]}/"
-    log(f"serving {source} at {address} (drafts shown; Ctrl+C stops)")
-    if ready:
-        ready(address)
-    try:
-        while True:
-            wake.wait()
-            time.sleep(DEBOUNCE_SECONDS)  # one rebuild for an editor's burst of writes
-            wake.clear()
+    with contextlib.ExitStack() as stack:
+        stack.callback(sys.stdout.flush)
+        stack.callback(shutil.rmtree, work, ignore_errors=True)
+        try:
             rebuild()
-    except KeyboardInterrupt:
-        log("stopped")
-    finally:
-        observer.stop()
-        server.shutdown()
-        shutil.rmtree(work, ignore_errors=True)
-        sys.stdout.flush()
+            if state.number == 0:
+                output.mkdir(parents=True, exist_ok=True)  # serve the overlay until the first good build
+            wake = threading.Event()
+            inputs = [source / CONFIG_FILE, source / CONTENT, source / "templates", theme_dir().resolve()]
+            observer = Observer()
+            observer.schedule(_Changes(inputs, wake), str(source), recursive=False)  # bulletin.yaml, new folders
+            for folder in inputs[1:]:
+                if folder.is_dir():
+                    observer.schedule(_Changes(inputs, wake), str(folder), recursive=True)
+            observer.start()
+            stack.callback(observer.stop)
+            server = http.server.ThreadingHTTPServer((host, port), make_handler(output, state))
+            server.daemon_threads = True
+            threading.Thread(target=server.serve_forever, daemon=True).start()
+            stack.callback(server.shutdown)
+            address = f"http://{host}:{server.server_address[1]}/"
+            log(f"serving {source} at {address} (drafts shown; Ctrl+C stops)")
+            if ready:
+                ready(address)
+            while True:
+                wake.wait()
+                time.sleep(DEBOUNCE_SECONDS)  # one rebuild for an editor's burst of writes
+                wake.clear()
+                rebuild()
+        except KeyboardInterrupt:
+            log("stopped")

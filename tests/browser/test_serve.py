@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.request import urlopen
 
 import pytest
 
@@ -34,9 +36,14 @@ def served(make_site: MakeSite) -> Iterator[tuple[Path, str]]:
         found = re.search(r"at (http://127\.0\.0\.1:\d+/)", line)
         address = found.group(1) if found else None
     assert address, "serve did not start"
+    log: list[str] = []
+    reader = threading.Thread(target=lambda: log.extend(process.stdout or ()), daemon=True)
+    reader.start()
     yield site, address
     process.terminate()
     process.wait(timeout=10)
+    reader.join(timeout=5)
+    print("serve said:\n" + "".join(log))  # shown by pytest when a test fails
 
 
 def test_the_open_page_follows_each_save(served: tuple[Path, str], page) -> None:  # type: ignore[no-untyped-def]
@@ -81,10 +88,13 @@ def test_search_in_the_preview_follows_the_saved_text(served: tuple[Path, str], 
     query = "async (q) => (await (await import('/search/search.js')).search(q)).results.map(r => r.title)"
     page.goto(address + "search/")
     assert page.evaluate(query, "村道") == ["西山县修缮村道"]
+    page.goto("about:blank")  # no open page reloads under the navigations below
     (site / "content/info/b.md").write_text(entry(title="西山县修缮乡村公路", date="2026-11-21"), encoding="utf-8")
-    page.wait_for_function("document.documentElement.dataset.bulletinBuild !== undefined")
+    deadline = time.monotonic() + 20
+    while "乡村公路" not in urlopen(address + "info/b/").read().decode() and time.monotonic() < deadline:
+        time.sleep(0.1)
     page.goto(address + "info/b/")
-    page.wait_for_function("document.querySelector('h1').innerText.includes('乡村公路')", timeout=20_000)
+    assert "乡村公路" in page.locator("h1").inner_text()
     page.goto(address + "search/")  # a new page: the module's cache starts empty
     assert page.evaluate(query, "乡村公路") == ["西山县修缮乡村公路"]
     assert page.evaluate(query, "村道") == []

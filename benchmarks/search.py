@@ -514,14 +514,17 @@ from generator.config import load_config
 from generator.load import load
 from generator.model import build_site
 from generator.strings import load_strings
-from generator.index import index_pages
+import tempfile
+from generator import index
 source = Path(sys.argv[1])
 config, _ = load_config(source)
 strings, _ = load_strings(source, config)
 site = build_site(load(source, config, strings.get("footnote_back", "{}")), config,
                   config.default_audience, dt.datetime(2030, 1, 1))
 started = time.perf_counter()
-n = sum(len(p.generate()) for p in index_pages(site, source) if p.generate is not None)
+with tempfile.TemporaryDirectory() as store:  # one process: the partitions one after another
+    search = index.partitioned(site, "benchmark")
+    n = sum(len(p.generate()) for p in index.index_pages(search, site, source, Path(store)) if p.generate)
 print(time.perf_counter() - started)
 """
 

@@ -20,10 +20,9 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import __version__, cache, inputs, parallel
+from . import __version__, cache, index, inputs, parallel
 from .config import Config, load_config
 from .errors import BuildFailed, SourceError, only_errors
-from .index import index_pages
 from .load import Loaded, load
 from .model import build_site, check
 from .pages import Fingerprints, Page, plan
@@ -44,7 +43,7 @@ class BuildOptions:
     drafts: bool = False
     now: dt.datetime | None = None
     clean: bool = False
-    defer_search: bool = False  # serve: search partitions are made when first asked for, not written
+    defer_search: bool = False  # serve: search shard files are made when first asked for, not written
 
 
 @dataclass(frozen=True)
@@ -140,15 +139,20 @@ def _build(options: BuildOptions, progress: Progress, memory: cache.Memory | Non
         errors = only_errors(problems)
         if errors:
             raise BuildFailed(errors)
-        pages = [*plan(site, options.source), *static_pages(options.source), *index_pages(site, options.source)]
+        search, store = index.partitioned(site, code_digest()), tree.cache_folder / "search"
+        if not options.defer_search:  # serve indexes when a search first asks
+            index.prepare(search, store, progress)
+        pages = [*plan(site, options.source), *static_pages(options.source),
+                 *index.index_pages(search, site, options.source, store)]
         by_path = _one_page_per_path(pages)
-        deferred = {p.path: p for p in pages if p.group and options.defer_search}
+        deferred = {p.path: p for p in pages if p.on_request and options.defer_search}
         pages = [p for p in pages if p.path not in deferred]
         shared = hashlib.sha256(f"{code_digest()}:{config.digest}:{templates_digest(options.source)}:"
                                 f"{sorted(strings.items())}".encode()).hexdigest()
         fingerprints = Fingerprints()
         planned = [Planned(p.path, _key(shared, p, fingerprints)) for p in pages]
         written = tree.write(planned, functools.partial(_make, by_path, renderer, progress), clean=options.clean)
+        index.forget_others(search, store)
         warnings = tuple(p for p in problems if p.warning)
         if stored:
             moments = [m for e in loaded.entries for m in (e.publish_at, e.expire_at, e.pinned_until) if m]
@@ -194,7 +198,7 @@ def _write_share(by_path: dict[str, Page], renderer: Renderer, folder: Path, pat
             target.parent.mkdir(parents=True, exist_ok=True)
             made_folders.add(target.parent)
         if page.group is not None and _holds(target, data):
-            continue  # most files of a rebuilt search partition come out as they were
+            continue  # after an edit most shard files of the search index come out as they were
         replace_file(target, data)
     return len(paths)
 
@@ -208,8 +212,8 @@ def _holds(path: Path, data: bytes) -> bool:
 
 
 def _balanced(paths: list[str], by_path: dict[str, Page], workers: int) -> list[list[str]]:
-    """Shares of about equal work; the files of one search partition stay together, since
-    they are made by one computation."""
+    """Shares of about equal work; the search index's shard files stay together, since
+    they are made from the same partitions."""
     groups: dict[str, list[str]] = {}
     for path in paths:
         groups.setdefault(by_path[path].group or path, []).append(path)
@@ -218,7 +222,7 @@ def _balanced(paths: list[str], by_path: dict[str, Page], workers: int) -> list[
     for group in sorted(groups.values(), key=len, reverse=True):
         lightest = loads.index(min(loads))
         shares[lightest].extend(group)
-        loads[lightest] += len(group) * (0.2 if by_path[group[0]].group else 1.0)
+        loads[lightest] += len(group) * (0.2 if by_path[group[0]].generate else 1.0)  # generated: bytes, no template
     return [share for share in shares if share]
 
 

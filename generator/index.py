@@ -4,26 +4,29 @@ Written by hand (see searchtext.py for why). Only published entries are in the
 Site, so nothing excluded for this audience can reach the index.
 
 Layout. Entries are numbered oldest first and cut into partitions of
-PARTITION_DOCS. Each partition is an index of its own; a query reads, for each
-token, one shard file per partition. A partition depends only on its own
-entries, so an edit rebuilds one partition and leaves the files of the others
-byte for byte as they were. Numbering by age makes the number the recency.
+PARTITION_DOCS. A partition is the unit of work: its index depends only on its
+own entries and is kept in the build's cache under a digest of them, so an edit
+recomputes one partition. What a reader downloads is shared by all partitions:
+a token's shard file holds one section per partition, so a query makes one
+request per token however large the bulletin. Numbering by age makes the
+number the recency.
 
-Tokens and the files of a partition (p<k>/):
-- bigrams of adjacent units and words: documents and positions in d<s>.bin;
-- CJK characters (one-character queries): documents in u<s>.bin;
-- word prefixes (the last word a reader types matches as a prefix): w<s>.bin;
-- facets ("type=notice", "year=2026"): f<s>.bin;
-- each entry's title, URL, date and text for result excerpts: <n>.json.gz.
-A token's 64-bit hash picks its shard (low bits) and is its key there.
+Files under search/, for a token's shard s (its hash's low bits):
+- d<s>.bin: bigrams of adjacent units, and words: documents and positions;
+- u<s>.bin: CJK characters (one-character queries): documents;
+- w<s>.bin: word prefixes (the last word a reader types matches as a prefix);
+- f<s>.bin: facets ("type=notice", "year=2026");
+- p<k>/<n>.json.gz: entry n of partition k: title, URL, date, text for excerpts.
 
-A shard file: u32 count (top bit set when keys are 64-bit: two tokens of the
-shard share their high 32 bits), count u32 keys (the hash's high halves,
-ascending; then the low halves when 64-bit), count varint lengths, the data.
-A token's documents: varint n, n varint id deltas, n varint flags (occurrences
-up to 63, +64 when in the title). In d<s>.bin the shard is followed by the
-positions: count varint lengths, in the order of the keys, then per document of
-the token's list a varint count and varint position deltas.
+A shard file: varint P, P varint section lengths, then the sections of
+partitions 0 to P-1. A section: u32 count (top bit set when keys are 64-bit:
+two tokens of the shard share their high 32 bits), count u32 keys (the hash's
+high halves, ascending; then the low halves when 64-bit), count varint
+lengths, the data. A token's documents: varint n, n varint id deltas (ids local
+to the partition), n varint flags (occurrences up to 63, +64 when in the
+title). In d<s>.bin each section is followed by the positions: count varint
+lengths, in the order of the keys, then per document of the token's list a
+varint count and varint position deltas.
 """
 
 from __future__ import annotations
@@ -32,19 +35,22 @@ import functools
 import gzip
 import hashlib
 import json
+import os
+import pickle
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from . import parallel
 from .entry import Entry
 from .model import Site
 from .pages import Crumb, Page
 from .searchtext import WORD_BIT, fnv1a64, fold_table, normalise, units
 from .themes import template_dirs
 
-PARTITION_DOCS = 4096
+PARTITION_DOCS = 1024
 TITLE_SPAN = 256  # a title's units sit below this position; the other fields follow it
 MAX_COUNT = 63
 UNIGRAM, BIGRAM, WORD, PREFIX, FACET = 1, 2, 3, 4, 5
@@ -57,8 +63,8 @@ _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
 
 def shards_for(docs: int) -> int:
-    """Document shards per partition: about one per entry, a power of two from 8 to 4096,
-    so a token's list in one shard file stays a few kilobytes."""
+    """Document shards: about one per entry, a power of two from 8 to 4096, so a shard
+    file (a token and its neighbours in every partition) stays a few kilobytes."""
     shards = 8
     while shards < 4096 and shards * 2 <= docs:
         shards *= 2
@@ -105,21 +111,68 @@ def documents(site: Site) -> list[Doc]:
     return docs
 
 
-def index_pages(site: Site, source: Path) -> Iterator[Page]:
+@dataclass(frozen=True)
+class Partitioned:
+    """The published entries in partitions, each with the digest its index is kept under."""
+
+    docs: list[Doc]
+    partitions: list[list[Doc]]
+    digests: list[str]
+    shards: int
+    small: int
+
+    @property
+    def names(self) -> list[str]:
+        """The shared shard files, known without building anything."""
+        return ([f"d{s}.bin" for s in range(self.shards)] + [f"u{s}.bin" for s in range(self.small)]
+                + [f"w{s}.bin" for s in range(self.small)] + [f"f{s}.bin" for s in range(FACET_SHARDS)])
+
+
+def partitioned(site: Site, salt: str) -> Partitioned:
+    """`salt`: what else a partition's index depends on (the generator's code)."""
     docs = documents(site)
+    shards, small = shards_for(len(docs)), small_shards(len(docs))
     partitions = [docs[i:i + PARTITION_DOCS] for i in range(0, len(docs), PARTITION_DOCS)]
-    for number, members in enumerate(partitions):
-        shards = shards_for(len(members))
-        # One digest for the partition: its thousands of files share it.
-        members_digest = hashlib.sha256("".join(f"{d.entry.digest}{d.entry.url}" for d in members).encode())
-        context = {"partition": number, "shards": shards, "members": members_digest.hexdigest(),
-                   "base": site.config.base_path}
-        build_files = _once(functools.partial(partition_files, members, site.config.base_path,
-                                              site.config.types))
-        for name in partition_names(len(members)):
-            yield Page(f"search/p{number}/{name}", None, context,
-                       generate=functools.partial(_pick, build_files, name), group=f"search/p{number}")
-    meta = _meta(site, docs, [len(p) for p in partitions])
+    digests = [hashlib.sha256(f"{salt}:{shards}:{small}:".encode()
+                              + "".join(f"{d.entry.digest}{d.entry.url}" for d in members).encode()).hexdigest()
+               for members in partitions]
+    return Partitioned(docs, partitions, digests, shards, small)
+
+
+def prepare(search: Partitioned, store: Path, progress: Callable[[str], None]) -> None:
+    """Index, on every core, the partitions the store does not hold yet."""
+    missing = [number for number, digest in enumerate(search.digests)
+               if not (_stored(store, digest).exists() and _summary(store, digest).exists())]
+    if missing:
+        progress(f"indexing {sum(len(search.partitions[n]) for n in missing)} entries for search")
+    parallel.fork_map(functools.partial(_index_into, search, store),
+                      parallel.split(missing, parallel.workers()))
+
+
+def forget_others(search: Partitioned, store: Path) -> None:
+    """The store keeps only the partitions of the latest build."""
+    keep = {path(store, digest).name for digest in search.digests for path in (_stored, _summary)}
+    for path in store.glob("*") if store.is_dir() else ():
+        if path.name not in keep:
+            path.unlink(missing_ok=True)
+
+
+def index_pages(search: Partitioned, site: Site, source: Path, store: Path) -> Iterator[Page]:
+    sections = _once(functools.partial(_sections, search, store))
+    summaries = _summaries(search, store)
+    for name in search.names:
+        # A shard file changes when one of its sections does. Without the summaries (serve,
+        # which makes these files on request) any changed partition changes every shard file.
+        context = ({"sections": tuple(summary[name] for summary in summaries)} if summaries
+                   else {"partitions": tuple(search.digests)})
+        yield Page(f"search/{name}", None, context, generate=functools.partial(_shared_file, sections, name),
+                   group="search/shards", on_request=True)
+    base, types = site.config.base_path, site.config.types
+    for number, members in enumerate(search.partitions):
+        for local, doc in enumerate(members):
+            yield Page(f"search/p{number}/{local}.json.gz", None, {"entry": doc.entry, "base": base},
+                       generate=functools.partial(document_file, doc, base, types), on_request=True)
+    meta = _meta(site, search)
     yield Page("search/index.html", "search.html",
                {"facets": meta["facets"], "crumbs": (Crumb("search", "search/", "ui"),)})
     yield Page("search/meta.json", None, {"meta": meta},
@@ -132,6 +185,56 @@ def index_pages(site: Site, source: Path) -> Iterator[Page]:
                generate=functools.partial(_client, script, meta, fold))
 
 
+def _stored(store: Path, digest: str) -> Path:
+    return store / f"{digest}.pickle"
+
+
+def _summary(store: Path, digest: str) -> Path:
+    """A digest of each of the partition's sections: small enough to read at every build."""
+    return store / f"{digest}.sections"
+
+
+def _summaries(search: Partitioned, store: Path) -> list[dict[str, bytes]] | None:
+    try:
+        return [pickle.loads(_summary(store, digest).read_bytes()) for digest in search.digests]
+    except (OSError, pickle.UnpicklingError, EOFError, ValueError):
+        return None
+
+
+def _index_into(search: Partitioned, store: Path, numbers: list[int]) -> None:
+    for number in numbers:
+        _save(store, search.digests[number],
+              partition_files(search.partitions[number], search.shards, search.small))
+
+
+def _save(store: Path, digest: str, files: dict[str, bytes]) -> None:
+    """Whole or not at all: a build killed while saving leaves no partial file."""
+    summary = {name: hashlib.sha256(data).digest()[:16] for name, data in files.items()}
+    store.mkdir(parents=True, exist_ok=True)
+    for path, value in ((_summary(store, digest), summary), (_stored(store, digest), files)):
+        temporary = store / f".{path.name}.{os.getpid()}"
+        temporary.write_bytes(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+        os.replace(temporary, path)
+
+
+def _sections(search: Partitioned, store: Path) -> list[dict[str, bytes]]:
+    """Every partition's files: from the store, or indexed now (serve, or a store lost)."""
+    found = []
+    for number, digest in enumerate(search.digests):
+        try:
+            files = pickle.loads(_stored(store, digest).read_bytes())
+        except (OSError, pickle.UnpicklingError, EOFError, ValueError):
+            files = partition_files(search.partitions[number], search.shards, search.small)
+            _save(store, digest, files)
+        found.append(files)
+    return found
+
+
+def _shared_file(sections: Callable[[], list[dict[str, bytes]]], name: str) -> bytes:
+    parts = [files[name] for files in sections()]
+    return _varints(np.array([len(parts), *map(len, parts)], dtype=np.int64))[0] + b"".join(parts)
+
+
 def _client(script: Path, meta: dict[str, object], fold: str) -> bytes:
     """search.js with the index's description and the fold table written into it."""
     embedded = json.dumps({"meta": meta, "fold": fold}, ensure_ascii=False, separators=(",", ":"))
@@ -139,32 +242,20 @@ def _client(script: Path, meta: dict[str, object], fold: str) -> bytes:
                                                       1).encode()
 
 
-def partition_names(docs: int) -> list[str]:
-    """The files of a partition of `docs` entries: known without building it."""
-    shards, small = shards_for(docs), small_shards(docs)
-    return ([f"d{s}.bin" for s in range(shards)]
-            + [f"u{s}.bin" for s in range(small)] + [f"w{s}.bin" for s in range(small)]
-            + [f"f{s}.bin" for s in range(FACET_SHARDS)] + [f"{i}.json.gz" for i in range(docs)])
-
-
 def small_shards(docs: int) -> int:
     """Shards for one-character and prefix tokens: fewer tokens, longer lists."""
     return max(8, shards_for(docs) // 2)
 
 
-def _once(make: Callable[[], dict[str, bytes]]) -> Callable[[], dict[str, bytes]]:
-    """A partition is built on first need, once, and only if one of its files must be written."""
+def _once(make: Callable[[], list[dict[str, bytes]]]) -> Callable[[], list[dict[str, bytes]]]:
+    """The partitions are read (or indexed) on first need, once, and only if a file must be written."""
     return functools.cache(make)
 
 
-def _pick(files: Callable[[], dict[str, bytes]], name: str) -> bytes:
-    return files()[name]
-
-
-def _meta(site: Site, docs: list[Doc], sizes: list[int]) -> dict[str, object]:
+def _meta(site: Site, search: Partitioned) -> dict[str, object]:
     config = site.config
     counts: dict[str, int] = {}
-    for doc in docs:
+    for doc in search.docs:
         for facet in doc.facets:
             counts[facet] = counts.get(facet, 0) + 1
 
@@ -174,9 +265,9 @@ def _meta(site: Site, docs: list[Doc], sizes: list[int]) -> dict[str, object]:
         return [[v, (names or {}).get(v, v), counts[f"{kind}={v}"]] for v in values]
 
     return {
-        "version": 1, "docs": len(docs), "partition": PARTITION_DOCS, "title_span": TITLE_SPAN,
-        "facet_shards": FACET_SHARDS,
-        "partitions": [[size, shards_for(size), small_shards(size)] for size in sizes],
+        "version": 2, "docs": len(search.docs), "partition": PARTITION_DOCS, "title_span": TITLE_SPAN,
+        "facet_shards": FACET_SHARDS, "shards": search.shards, "small": search.small,
+        "partitions": [len(members) for members in search.partitions],
         "facets": {"type": facet("type", config.types),
                    "publication": facet("publication", {k: p.name for k, p in config.publications.items()}),
                    "source": facet("source"), "year": facet("year")},
@@ -197,17 +288,16 @@ class Occurrences:
         return Occurrences(self.kind[keep], self.hash[keep], self.doc[keep], self.pos[keep])
 
 
-def partition_files(docs: list[Doc], base: str, type_names: dict[str, str]) -> dict[str, bytes]:
-    """Every file of one partition, by name within its folder."""
+def partition_files(docs: list[Doc], shards: int, small: int) -> dict[str, bytes]:
+    """One partition's section of every shard file, by the shard file's name."""
     found = occurrences(docs)
-    shards, small = shards_for(len(docs)), small_shards(len(docs))
     files: dict[str, bytes] = {}
     positional = Postings.of(found.only(BIGRAM, WORD))
-    d_files, order = _shard_files(positional.token_hash, positional.document_lists(), shards)
-    x_data, x_ends = positional.position_lists()
+    d_files, order, bounds = _shard_files(positional.token_hash, positional.document_lists(), shards)
+    lengths, records = _grouped(*positional.position_lists(), order, bounds)
     for number in range(shards):
-        # Positions ride behind the documents: one request per token and partition.
-        files[f"d{number}.bin"] = d_files[number] + _aligned_file(x_data, x_ends, order[number])
+        # Positions ride behind the documents: one request per token.
+        files[f"d{number}.bin"] = d_files[number] + lengths[number] + records[number]
     for prefix, kind in (("u", UNIGRAM), ("w", PREFIX)):
         postings = Postings.of(found.only(kind))
         for number, blob in enumerate(_shard_files(postings.token_hash, postings.document_lists(), small)[0]):
@@ -215,8 +305,6 @@ def partition_files(docs: list[Doc], base: str, type_names: dict[str, str]) -> d
     facets = Postings.of(found.only(FACET))
     for number, blob in enumerate(_shard_files(facets.token_hash, facets.document_lists(), FACET_SHARDS)[0]):
         files[f"f{number}.bin"] = blob
-    for local, doc in enumerate(docs):
-        files[f"{local}.json.gz"] = _doc_file(doc, base, type_names)
     return files
 
 
@@ -370,40 +458,46 @@ def _varints(values: np.ndarray) -> tuple[bytes, np.ndarray]:
 
 
 def _shard_files(hashes: np.ndarray, blobs: tuple[bytes, np.ndarray], shards: int
-                 ) -> tuple[list[bytes], list[np.ndarray]]:
-    """One file per shard, tokens in key order; also each shard's token order (for x files)."""
-    data, ends = blobs
-    starts = np.concatenate(([0], ends[:-1])) if len(ends) else ends
+                 ) -> tuple[list[bytes], np.ndarray, np.ndarray]:
+    """One file per shard, tokens in key order; also that order and where each shard's
+    tokens start in it (their positions follow in the same order)."""
     high = (hashes >> np.uint64(32)).astype(np.int64)
     low = (hashes & np.uint64(0xFFFFFFFF)).astype(np.int64)
     shard = (hashes & np.uint64(shards - 1)).astype(np.int64)
     order = np.lexsort((low, high, shard))
     bounds = np.searchsorted(shard[order], np.arange(shards + 1))
-    view = memoryview(data)
-    files, orders = [], []
-    for number in range(shards):
-        members = order[bounds[number]:bounds[number + 1]]
-        keys = high[members]
-        wide = bool(len(keys) > 1 and np.any(keys[1:] == keys[:-1]))
-        header = [np.array([len(members) | (WIDE if wide else 0)], dtype="<u4"), keys.astype("<u4")]
-        if wide:
-            header.append(low[members].astype("<u4"))
-        lengths = ends[members] - starts[members]
-        pieces = [view[a:b] for a, b in zip(starts[members].tolist(), ends[members].tolist(), strict=True)]
-        files.append(b"".join([*(h.tobytes() for h in header), _varints(lengths)[0], *pieces]))
-        orders.append(members)
-    return files, orders
+    high, low, shard = high[order], low[order], shard[order]
+    wide = np.zeros(shards, dtype=bool)
+    wide[shard[1:][(high[1:] == high[:-1]) & (shard[1:] == shard[:-1])]] = True
+    heads = (np.diff(bounds) | np.where(wide, WIDE, 0)).astype("<u4").tobytes()
+    highs, lows = high.astype("<u4").tobytes(), low.astype("<u4").tobytes()
+    lengths, records = _grouped(*blobs, order, bounds)
+    at = bounds.tolist()
+    files = [b"".join((heads[4 * n:4 * n + 4], highs[4 * at[n]:4 * at[n + 1]],
+                       lows[4 * at[n]:4 * at[n + 1]] if wide[n] else b"", lengths[n], records[n]))
+             for n in range(shards)]
+    return files, order, bounds
 
 
-def _aligned_file(data: bytes, ends: np.ndarray, members: np.ndarray) -> bytes:
-    """Positions of a d-shard's tokens, in its order, behind their varint lengths."""
+def _grouped(data: bytes, ends: np.ndarray, order: np.ndarray, bounds: np.ndarray
+             ) -> tuple[list[bytes], list[bytes]]:
+    """Records data[start:end] taken in `order` and cut into groups at `bounds`: per group,
+    the varint lengths of its records, and the records one after another. All groups are
+    made at once: a shard at a time costs more in Python than the work itself."""
     starts = np.concatenate(([0], ends[:-1])) if len(ends) else ends
+    first, last = starts[order], ends[order]
+    length_bytes, length_ends = _varints(last - first)
     view = memoryview(data)
-    pieces = [view[a:b] for a, b in zip(starts[members].tolist(), ends[members].tolist(), strict=True)]
-    return _varints(ends[members] - starts[members])[0] + b"".join(pieces)
+    records = b"".join([view[a:b] for a, b in zip(first.tolist(), last.tolist(), strict=True)])
+
+    def cut(blob: bytes, blob_ends: np.ndarray) -> list[bytes]:
+        at = np.concatenate(([0], blob_ends))[bounds].tolist()
+        return [blob[at[n]:at[n + 1]] for n in range(len(at) - 1)]
+
+    return cut(length_bytes, length_ends), cut(records, np.cumsum(last - first))
 
 
-def _doc_file(doc: Doc, base: str, type_names: dict[str, str]) -> bytes:
+def document_file(doc: Doc, base: str, type_names: dict[str, str]) -> bytes:
     """What a result shows. The text is for excerpts: a long report is cut at EXCERPT_TEXT
     characters (a match beyond that shows the beginning), so ten results stay small."""
     entry = doc.entry

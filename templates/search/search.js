@@ -338,10 +338,23 @@ function shardOf(hash, shards) {
   return Number(hash & BigInt(shards - 1));
 }
 
+const split = new WeakMap();
+
+// A shard file's sections, one per partition: varint count, their lengths, the sections.
+function sections(bytes) {
+  if (!split.has(bytes)) {
+    const reader = new Reader(bytes);
+    const lengths = Array.from({ length: reader.varint() }, () => reader.varint());
+    let at = reader.at;
+    split.set(bytes, lengths.map((length) => bytes.subarray(at, (at += length))));
+  }
+  return split.get(bytes);
+}
+
 // A token's documents in one partition; for positional tokens also where to find positions.
+// The shard file is fetched once for all partitions.
 async function tokenDocs(partition, prefix, shards, hash) {
-  const path = `p${partition.number}/${prefix}${shardOf(hash, shards)}.bin`;
-  const bytes = await fetchBytes(path);
+  const bytes = sections(await fetchBytes(`${prefix}${shardOf(hash, shards)}.bin`))[partition.number];
   const table = shardTable(bytes);
   const index = table.find(hash);
   return { list: postings(index < 0 ? null : table.slice(index)), index, table, bytes };
@@ -384,7 +397,8 @@ async function termInPartition(tokens, partition, titleSpan) {
 
 async function facetDocs(partition, facet, value, facetShards) {
   const hash = tokenHash(FACET, fnv1a64(`${facet}=${value}`) | TOP);
-  const table = shardTable(await fetchBytes(`p${partition.number}/f${shardOf(hash, facetShards)}.bin`));
+  const bytes = await fetchBytes(`f${shardOf(hash, facetShards)}.bin`);
+  const table = shardTable(sections(bytes)[partition.number]);
   const index = table.find(hash);
   return new Set(postings(index < 0 ? null : table.slice(index)).keys());
 }
@@ -500,8 +514,8 @@ export async function search(query, { filters = {}, offset = 0, limit = 10 } = {
   const active = checkFilters(filters, info);
   if (!terms.length && !active.length) return { total: 0, results: [] };
   const plans = terms.map(plan);
-  const partitions = info.partitions.map(([size, shards, small], number) => ({ number, size, shards, small,
-    start: number * info.partition }));
+  const partitions = info.partitions.map((size, number) => ({ number, size, shards: info.shards,
+    small: info.small, start: number * info.partition }));
   const perPartition = await Promise.all(partitions.map(async (p) => {
     const [found, allowed] = await Promise.all([
       Promise.all(plans.map((tokens) => termInPartition(tokens, p, info.title_span))),

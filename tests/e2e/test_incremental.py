@@ -10,6 +10,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from generator import index
 from generator.build import BuildOptions, build
 from tests.conftest import entry, tree_bytes, write_files
 
@@ -30,6 +31,7 @@ operation = st.one_of(
     st.tuples(st.just("issue file"), st.sampled_from(["1", "2"]), st.sampled_from(["王明", "李建国", ""])),
     st.tuples(st.just("template"), st.sampled_from(["", "<p class='x'>{{ entry.summary }}</p>", "<b>摘</b>"])),
     st.tuples(st.just("config"), st.integers(1, 3), st.sampled_from(["信息", "每日信息"])),
+    st.tuples(st.just("search store"), st.sampled_from(["delete", "damage"])),
 )
 
 
@@ -71,6 +73,12 @@ def apply(site: Path, step: tuple) -> None:  # type: ignore[type-arg]
     elif kind == "config":
         _, per_page, title = step
         write_files(site, {"bulletin.yaml": f"title: {title}\nper_page: {per_page}\n"})
+    elif kind == "search store":  # the cache of indexed partitions is lost or damaged: never trusted
+        for path in (site / ".output.builds/cache/search").glob("*"):
+            if step[1] == "delete":
+                path.unlink()
+            else:
+                path.write_bytes(b"\x80\x05damaged")
 
 
 def clean_build(site: Path) -> dict[str, bytes]:
@@ -83,6 +91,19 @@ def clean_build(site: Path) -> dict[str, bytes]:
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(steps=st.lists(operation, min_size=1, max_size=6))
 def test_incremental_builds_equal_clean_builds(steps: list[tuple], tmp_path_factory) -> None:  # type: ignore[no-untyped-def, type-arg]
+    edit_and_compare(steps, tmp_path_factory)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(operation, min_size=1, max_size=6))
+def test_incremental_builds_equal_clean_builds_across_search_partitions(
+        steps: list[tuple], tmp_path_factory, monkeypatch) -> None:  # type: ignore[no-untyped-def, type-arg]
+    """Partitions of two entries: edits move entries between partitions and change their number."""
+    monkeypatch.setattr(index, "PARTITION_DOCS", 2)
+    edit_and_compare(steps, tmp_path_factory)
+
+
+def edit_and_compare(steps: list[tuple], tmp_path_factory) -> None:  # type: ignore[no-untyped-def, type-arg]
     site = tmp_path_factory.mktemp("site")
     write_files(site, {"content/info/e0.md": entry(title="起点", tags="[供暖]"),
                        "content/info/e1.md": entry(title="第二篇", date="2026-11-21", publication="xinxi", issue="1")})

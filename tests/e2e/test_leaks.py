@@ -212,17 +212,36 @@ def shard_has(blob: bytes, token: int) -> bool:
     return any(h == high and (lows is None or lows[i] == low) for i, h in enumerate(highs))
 
 
+def sections(blob: bytes) -> list[bytes]:
+    """A shard file's sections, one per partition: varint count, varint lengths, the sections."""
+    def varint(at: int) -> tuple[int, int]:
+        value = shift = 0
+        while True:
+            byte = blob[at]
+            value, shift, at = value | (byte & 0x7F) << shift, shift + 7, at + 1
+            if not byte & 0x80:
+                return value, at
+
+    count, at = varint(0)
+    lengths = []
+    for _ in range(count):
+        length, at = varint(at)
+        lengths.append(length)
+    out = []
+    for length in lengths:
+        out.append(blob[at:at + length])
+        at += length
+    return out
+
+
 def index_holds(output: Path, text: str) -> list[bool]:
     """For each token of `text`: is it in the binary index (any partition)?"""
     meta = json.loads((output / "search/meta.json").read_text(encoding="utf-8"))
     result = []
     for prefix, _, token in index_tokens(text):
-        present = False
-        for number, (_, shards, small) in enumerate(meta["partitions"]):
-            count = shards if prefix == "d" else small
-            shard = output / f"search/p{number}/{prefix}{token & (count - 1)}.bin"
-            present = present or shard_has(shard.read_bytes(), token)
-        result.append(present)
+        count = meta["shards"] if prefix == "d" else meta["small"]
+        blob = (output / f"search/{prefix}{token & (count - 1)}.bin").read_bytes()
+        result.append(any(shard_has(section, token) for section in sections(blob)))
     return result
 
 

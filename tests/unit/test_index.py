@@ -16,8 +16,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from generator import index
 from generator.config import default_config
-from generator.index import documents, partition_files, partition_names, token_hash
+from generator.index import document_file, documents, partition_files, partitioned, token_hash
 from generator.load import load
 from generator.model import build_site
 from tests.conftest import MakeSite, entry, run_bulletin, tree_bytes
@@ -205,8 +206,23 @@ def site_of(root: Path):  # type: ignore[no-untyped-def]
 
 
 def files_of(root: Path) -> dict[str, bytes]:
+    """The sections of a one-partition site, by shard file, and its document files."""
     site = site_of(root)
-    return partition_files(documents(site), site.config.base_path, site.config.types)
+    docs = documents(site)
+    return {**partition_files(docs, SHARDS, SHARDS),
+            **{f"{n}.json.gz": document_file(d, site.config.base_path, site.config.types) for n, d in enumerate(docs)}}
+
+
+def sections_of(data: bytes) -> list[bytes]:
+    """A shared shard file cut into its partitions' sections."""
+    count, at = varint(data, 0)
+    lengths, at = varints(data, at, count)
+    out = []
+    for length in lengths:
+        out.append(data[at:at + length])
+        at += length
+    assert at == len(data), "nothing follows the last section"
+    return out
 
 
 # Oldest first, so these are documents 0, 1, 2, 3.
@@ -317,10 +333,30 @@ def test_the_document_file_keeps_the_entrys_own_script(known: dict[str, bytes]) 
     assert doc_file(known, 2)["type"] == "调研报告"
 
 
-def test_every_file_of_partition_names_and_nothing_else(known: dict[str, bytes]) -> None:
-    assert sorted(known) == sorted(partition_names(4))
-    assert {f"{n}.json.gz" for n in range(4)} <= set(known)
-    assert {f"d{n}.bin" for n in range(SHARDS)} <= set(known)
+def test_a_partition_has_a_section_for_every_shard_file_and_nothing_else(make_site: MakeSite) -> None:
+    site = site_of(make_site(KNOWN))
+    search = partitioned(site, "")
+    assert (search.shards, search.small) == (SHARDS, SHARDS)
+    assert sorted(partition_files(search.docs, search.shards, search.small)) == sorted(search.names)
+    assert {f"d{n}.bin" for n in range(SHARDS)} <= set(search.names)
+
+
+def test_a_shard_file_holds_one_section_per_partition(make_site: MakeSite, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(index, "PARTITION_DOCS", 3)  # documents 0-2, then document 3
+    root = make_site(KNOWN)
+    site = site_of(root)
+    search = partitioned(site, "")
+    assert [len(p) for p in search.partitions] == [3, 1]
+    files = {page.path.removeprefix("search/"): page.generate() for page in index.index_pages(
+        search, site, root, tmp_path / "store") if page.generate and page.path.endswith(".bin")}
+    assert sorted(files) == sorted(search.names)
+    first, second = ({name: sections_of(data)[k] for name, data in files.items()} for k in (0, 1))
+    assert lookup(first, "d", bigram("农村")) == {0: 65 + 2, 1: 1}  # ids are local to the partition
+    assert lookup(second, "d", bigram("农村")) == {0: 63}
+    assert lookup(second, "d", bigram("道路")) is None
+    assert sorted(p.name for p in (tmp_path / "store").iterdir()) == sorted(
+        f"{d}.{kind}" for d in search.digests for kind in ("pickle", "sections"))
 
 
 # Two words whose WORD tokens share the high 32 bits of their hash and the shard (checked below).
@@ -376,7 +412,7 @@ def present(files: dict[str, bytes], kind: str, token: int) -> bool:
 
 def test_excluded_entries_contribute_no_token(make_site: MakeSite) -> None:
     files = files_of(hidden_site(make_site))
-    assert sorted(files) == sorted(partition_names(1)), "one published entry, one document"
+    assert [name for name in files if name.endswith(".json.gz")] == ["0.json.gz"], "one published entry"
     for kind, tokens in tokens_of(*SHOWN).items():
         assert all(present(files, kind, t) for t in tokens), kind  # the reader does find what is there
     for name, (latin, chinese, _) in HIDDEN.items():
@@ -395,9 +431,9 @@ def test_a_built_site_has_no_trace_of_excluded_entries_in_its_search_files(make_
     result = run_bulletin("build", "--source", site, "--now", "2026-11-27T12:00")
     assert result.returncode == 0, result.stderr
     search = tree_bytes(site / "output" / "search")
-    partition = {name.split("/", 1)[1]: data for name, data in search.items() if name.startswith("p0/")}
-    assert {name.split("/")[0] for name in search if "/" in name} == {"p0"}
-    assert sorted(partition) == sorted(partition_names(1))
+    assert [name for name in search if "/" in name] == ["p0/0.json.gz"], "one published entry"
+    partition = {name: sections_of(data)[0] for name, data in search.items() if name.endswith(".bin")}
+    assert all(len(sections_of(data)) == 1 for name, data in search.items() if name.endswith(".bin"))
     texts = [gzip.decompress(data).decode("utf-8") for name, data in search.items() if name.endswith(".json.gz")]
     texts += [data.decode("utf-8", "replace") for name, data in search.items() if not name.endswith(".gz")]
     assert any(SHOWN[0] in text for text in texts)

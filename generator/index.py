@@ -276,39 +276,47 @@ def _meta(site: Site, search: Partitioned) -> dict[str, object]:
 
 @dataclass(frozen=True)
 class Occurrences:
-    """Token occurrences of a partition: one row per (token, document, position)."""
+    """Token occurrences: one row per (token, document, position)."""
 
-    kind: np.ndarray
     hash: np.ndarray
     doc: np.ndarray
     pos: np.ndarray
 
-    def only(self, *kinds: int) -> Occurrences:
-        keep = np.isin(self.kind, np.array(kinds, dtype=np.uint64))
-        return Occurrences(self.kind[keep], self.hash[keep], self.doc[keep], self.pos[keep])
-
 
 def partition_files(docs: list[Doc], shards: int, small: int) -> dict[str, bytes]:
     """One partition's section of every shard file, by the shard file's name."""
-    found = occurrences(docs)
     files: dict[str, bytes] = {}
-    positional = Postings.of(found.only(BIGRAM, WORD))
+    units_of = _units_of(docs)
+    # One kind of token at a time: the occurrences of a partition are its largest data.
+    positional = Postings.of(_rows(units_of, BIGRAM, WORD))
     d_files, order, bounds = _shard_files(positional.token_hash, positional.document_lists(), shards)
     lengths, records = _grouped(*positional.position_lists(), order, bounds)
     for number in range(shards):
         # Positions ride behind the documents: one request per token.
         files[f"d{number}.bin"] = d_files[number] + lengths[number] + records[number]
+    del positional, d_files, lengths, records
     for prefix, kind in (("u", UNIGRAM), ("w", PREFIX)):
-        postings = Postings.of(found.only(kind))
+        postings = Postings.of(_rows(units_of, kind))
         for number, blob in enumerate(_shard_files(postings.token_hash, postings.document_lists(), small)[0]):
             files[f"{prefix}{number}.bin"] = blob
-    facets = Postings.of(found.only(FACET))
+    facets = Postings.of(_occurrences([_facets(docs)]))
     for number, blob in enumerate(_shard_files(facets.token_hash, facets.document_lists(), FACET_SHARDS)[0]):
         files[f"f{number}.bin"] = blob
     return files
 
 
-def occurrences(docs: list[Doc]) -> Occurrences:
+@dataclass(frozen=True)
+class Units:
+    """The units of a partition's text in order: id, document, position, and their words."""
+
+    ids: np.ndarray
+    doc: np.ndarray
+    pos: np.ndarray
+    segment: np.ndarray
+    words: list[str]
+
+
+def _units_of(docs: list[Doc]) -> Units:
     """Tokenise a partition's documents in one pass: title and rest of each, in order."""
     joined = normalise("\0".join(text for doc in docs for text in (doc.entry.title, doc.rest)))
     found = units(joined)
@@ -322,26 +330,33 @@ def occurrences(docs: list[Doc]) -> Occurrences:
     # The other fields start at TITLE_SPAN, or after the title if a title is longer than that.
     units_in = np.diff(np.append(first_unit, len(found.ids)))
     rest_start = np.maximum(TITLE_SPAN, units_in[segment - 1] + 2)
-    pos = np.where(in_title, local, local + rest_start)
-    words = list(found.words)
-    ids = found.ids
-    doc = segment // 2
+    pos = np.where(in_title, local, local + rest_start).astype(np.int32)
+    return Units(found.ids, (segment // 2).astype(np.int32), pos, segment.astype(np.int32), list(found.words))
+
+
+def _rows(found: Units, *kinds: int) -> Occurrences:
+    """The occurrences of tokens of these kinds."""
+    ids, doc, pos = found.ids, found.doc, found.pos
     is_word = (ids & WORD_BIT) != 0
-    cjk = (ids != 0) & ~is_word
-    pair = (ids[:-1] != 0) & (ids[1:] != 0) & (segment[:-1] == segment[1:])
-    none = np.zeros(0, dtype=np.uint64)
-    parts = [
-        (UNIGRAM, ids[cjk], None, doc[cjk], pos[cjk]),
-        (WORD, ids[is_word], None, doc[is_word], pos[is_word]),
-        (BIGRAM, ids[:-1][pair], ids[1:][pair], doc[:-1][pair], pos[:-1][pair]),
-        _prefixes(words, doc[is_word], pos[is_word]),
-        _facets(docs),
-    ]
-    kind = np.concatenate([np.full(len(p[1]), p[0], dtype=np.uint64) for p in parts])
-    a = np.concatenate([p[1] for p in parts])
-    b = np.concatenate([p[2] if p[2] is not None else np.zeros(len(p[1]), dtype=np.uint64) for p in parts]
-                       + [none])
-    return Occurrences(kind, token_hash(kind, a, b), np.concatenate([p[3] for p in parts]),
+    parts: list[Part] = []
+    for kind in kinds:
+        if kind == UNIGRAM:
+            cjk = (ids != 0) & ~is_word
+            parts.append((UNIGRAM, ids[cjk], None, doc[cjk], pos[cjk]))
+        elif kind == WORD:
+            parts.append((WORD, ids[is_word], None, doc[is_word], pos[is_word]))
+        elif kind == BIGRAM:
+            pair = (ids[:-1] != 0) & (ids[1:] != 0) & (found.segment[:-1] == found.segment[1:])
+            parts.append((BIGRAM, ids[:-1][pair], ids[1:][pair], doc[:-1][pair], pos[:-1][pair]))
+        elif kind == PREFIX:
+            parts.append(_prefixes(found.words, doc[is_word], pos[is_word]))
+    return _occurrences(parts)
+
+
+def _occurrences(parts: list[Part]) -> Occurrences:
+    hashes = [token_hash(np.full(len(a), kind, dtype=np.uint64), a,
+                         b if b is not None else np.zeros(len(a), dtype=np.uint64)) for kind, a, b, _, _ in parts]
+    return Occurrences(np.concatenate(hashes), np.concatenate([p[3] for p in parts]),
                        np.concatenate([p[4] for p in parts]))
 
 
@@ -373,7 +388,7 @@ def _prefixes(words: list[str], docs: np.ndarray, positions: np.ndarray) -> Part
 def _facets(docs: list[Doc]) -> Part:
     rows = [(local, fnv1a64(f) | (1 << 63)) for local, doc in enumerate(docs) for f in doc.facets]
     return (FACET, np.array([h for _, h in rows], dtype=np.uint64), None,
-            np.array([d for d, _ in rows], dtype=np.int64), np.full(len(rows), TITLE_SPAN, dtype=np.int64))
+            np.array([d for d, _ in rows], dtype=np.int32), np.full(len(rows), TITLE_SPAN, dtype=np.int32))
 
 
 @dataclass(frozen=True)
@@ -443,7 +458,22 @@ def _records(counts: np.ndarray, owner: np.ndarray, columns: list[np.ndarray]) -
 
 
 def _varints(values: np.ndarray) -> tuple[bytes, np.ndarray]:
-    """LEB128 of non-negative integers, and the byte end of each value."""
+    """LEB128 of non-negative integers, and the byte end of each value. A million values at a
+    time: the temporary arrays of all of a partition's positions at once would be its
+    largest memory."""
+    step = 1 << 20
+    if len(values) <= step:
+        return _varint_chunk(values)
+    chunks, ends, offset = [], [], 0
+    for at in range(0, len(values), step):
+        data, chunk_ends = _varint_chunk(values[at:at + step])
+        chunks.append(data)
+        ends.append(chunk_ends + offset)
+        offset += len(data)
+    return b"".join(chunks), np.concatenate(ends)
+
+
+def _varint_chunk(values: np.ndarray) -> tuple[bytes, np.ndarray]:
     size = np.ones(len(values), dtype=np.int64)
     for bits in (7, 14, 21, 28, 35, 42, 49, 56):
         size += values >= (1 << bits)

@@ -323,15 +323,16 @@ def _units_of(docs: list[Doc]) -> Units:
     # Where each segment starts in the joined text ("\0" survives normalisation).
     breaks = np.flatnonzero(np.frombuffer(joined.encode("utf-32-le"), dtype="<u4") == 0)
     segment_starts = np.concatenate(([0], breaks + 1))
-    segment = np.searchsorted(segment_starts, found.starts, side="right") - 1
-    first_unit = np.searchsorted(segment, np.arange(len(segment_starts)))
-    local = np.arange(len(found.ids)) - first_unit[segment]
+    # 32-bit numbers throughout: these arrays have one row per character of the partition.
+    segment = (np.searchsorted(segment_starts, found.starts, side="right") - 1).astype(np.int32)
+    first_unit = np.searchsorted(segment, np.arange(len(segment_starts), dtype=np.int32)).astype(np.int32)
+    local = np.arange(len(found.ids), dtype=np.int32) - first_unit[segment]
     in_title = segment % 2 == 0
     # The other fields start at TITLE_SPAN, or after the title if a title is longer than that.
-    units_in = np.diff(np.append(first_unit, len(found.ids)))
-    rest_start = np.maximum(TITLE_SPAN, units_in[segment - 1] + 2)
-    pos = np.where(in_title, local, local + rest_start).astype(np.int32)
-    return Units(found.ids, (segment // 2).astype(np.int32), pos, segment.astype(np.int32), list(found.words))
+    units_in = np.diff(np.append(first_unit, np.int32(len(found.ids))))
+    rest_start = np.maximum(np.int32(TITLE_SPAN), units_in[segment - 1] + 2)
+    pos = np.where(in_title, local, local + rest_start)
+    return Units(found.ids, segment // 2, pos, segment, list(found.words))
 
 
 def _rows(found: Units, *kinds: int) -> Occurrences:

@@ -106,7 +106,7 @@ def units(normalised: str) -> Units:
     """The unit sequence of normalised text (position = index in `ids`)."""
     if not normalised:
         return Units(np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64), ())
-    codes = np.frombuffer(normalised.encode("utf-32-le"), dtype="<u4").astype(np.int64)
+    codes = np.frombuffer(normalised.encode("utf-32-le"), dtype="<u4")  # code points fit 32 bits
     classes = classify(codes)
     n = len(codes)
     previous = np.empty(n, dtype=np.uint8)

@@ -57,6 +57,7 @@ UNIGRAM, BIGRAM, WORD, PREFIX, FACET = 1, 2, 3, 4, 5
 FIELD_BREAK = "\n\x01\n"  # between fields: a separator that no term can match across
 WIDE = 1 << 31
 FACET_SHARDS = 8
+SHARD_PASSES = 4  # divides every shard count (at least 8)
 EXCERPT_TEXT = 4000
 _MIX1, _MIX2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -287,22 +288,28 @@ def partition_files(docs: list[Doc], shards: int, small: int) -> dict[str, bytes
     """One partition's section of every shard file, by the shard file's name."""
     files: dict[str, bytes] = {}
     units_of = _units_of(docs)
-    # One kind of token at a time: the occurrences of a partition are its largest data.
-    positional = Postings.of(_rows(units_of, BIGRAM, WORD))
-    d_files, order, bounds = _shard_files(positional.token_hash, positional.document_lists(), shards)
-    lengths, records = _grouped(*positional.position_lists(), order, bounds)
-    for number in range(shards):
-        # Positions ride behind the documents: one request per token.
-        files[f"d{number}.bin"] = d_files[number] + lengths[number] + records[number]
-    del positional, d_files, lengths, records
-    for prefix, kind in (("u", UNIGRAM), ("w", PREFIX)):
-        postings = Postings.of(_rows(units_of, kind))
-        for number, blob in enumerate(_shard_files(postings.token_hash, postings.document_lists(), small)[0]):
-            files[f"{prefix}{number}.bin"] = blob
-    facets = Postings.of(_occurrences([_facets(docs)]))
-    for number, blob in enumerate(_shard_files(facets.token_hash, facets.document_lists(), FACET_SHARDS)[0]):
-        files[f"f{number}.bin"] = blob
+    # Positions ride behind the documents in d files: one request per token.
+    _add_shards(files, "d", _rows(units_of, BIGRAM, WORD), shards, positional=True)
+    _add_shards(files, "u", _rows(units_of, UNIGRAM), small)
+    _add_shards(files, "w", _rows(units_of, PREFIX), small)
+    _add_shards(files, "f", _occurrences([_facets(docs)]), FACET_SHARDS)
     return files
+
+
+def _add_shards(files: dict[str, bytes], prefix: str, found: Occurrences, shards: int,
+                positional: bool = False) -> None:
+    """The shard files of one kind of token, a quarter of the shards at a time: a partition's
+    occurrences and their postings are its largest data (memory follows its text's length)."""
+    shard = (found.hash & np.uint64(shards - 1)).astype(np.int32)
+    step = shards // SHARD_PASSES
+    for low in range(0, shards, step):
+        keep = (shard >= low) & (shard < low + step)
+        postings = Postings.of(Occurrences(found.hash[keep], found.doc[keep], found.pos[keep]))
+        made, order, bounds = _shard_files(postings.token_hash, postings.document_lists(), shards)
+        lengths, records = (_grouped(*postings.position_lists(), order, bounds) if positional
+                            else ([b""] * shards, [b""] * shards))
+        for number in range(low, low + step):
+            files[f"{prefix}{number}.bin"] = made[number] + lengths[number] + records[number]
 
 
 @dataclass(frozen=True)

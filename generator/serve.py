@@ -220,8 +220,10 @@ def serve(source: Path, host: str, port: int, audience: str | None = None,
         log(f"rebuilt in {time.perf_counter() - started:.2f} s: {result.written.written} pages written")
 
     if threading.current_thread() is threading.main_thread():
-        # A service manager stops the server with SIGTERM: leave as Ctrl+C does, removing the work folder.
+        # A service manager stops the server with SIGTERM: leave as Ctrl+C does, removing the
+        # work folder. SIGINT too, even where the parent ignored it (a shell's background job).
         signal.signal(signal.SIGTERM, _interrupt)
+        signal.signal(signal.SIGINT, _interrupt)
     with contextlib.ExitStack() as stack:
         stack.callback(sys.stdout.flush)
         stack.callback(shutil.rmtree, work, ignore_errors=True)

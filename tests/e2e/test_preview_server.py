@@ -170,20 +170,23 @@ def test_a_nul_byte_in_the_path_gets_an_answer(server: tuple[str, int, Path]) ->
     assert get(host, port, "/")[0] == 200
 
 
-def test_a_terminated_server_leaves_no_work_folder(make_site: MakeSite, tmp_path: Path) -> None:
-    """Stopped by a service manager (SIGTERM), the server removes its temporary site as Ctrl+C does."""
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+def test_a_stopped_server_leaves_no_work_folder(make_site: MakeSite, tmp_path: Path, stop: signal.Signals) -> None:
+    """Stopped by a service manager (SIGTERM) or Ctrl+C, even started as a shell's background job
+    (which ignores SIGINT), the server stops and removes its temporary site."""
     site = make_site({"content/info/a.md": entry(title="预览信息")})
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     process = subprocess.Popen([sys.executable, "-m", "generator", "serve", "--source", str(site), "--port", "0"],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               env={**os.environ, "PYTHONPATH": str(REPO), "TMPDIR": str(scratch)})
+                               env={**os.environ, "PYTHONPATH": str(REPO), "TMPDIR": str(scratch)},
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     assert process.stdout is not None
     for line in process.stdout:
         if line.startswith("serving "):
             break
     assert list(scratch.iterdir()), "serve keeps its site in a temporary folder while it runs"
-    process.send_signal(signal.SIGTERM)
+    process.send_signal(stop)
     output, _ = process.communicate(timeout=20)
     assert process.returncode == 0, output
     assert not list(scratch.iterdir())

@@ -143,7 +143,7 @@ def _build(options: BuildOptions, progress: Progress, memory: cache.Memory | Non
         if not options.defer_search:  # serve indexes when a search first asks
             index.prepare(search, store, progress)
         pages = [*plan(site, options.source), *static_pages(options.source),
-                 *index.index_pages(search, site, options.source, store)]
+                 *index.index_pages(search, site, options.source, store, prepared=not options.defer_search)]
         by_path = _one_page_per_path(pages)
         deferred = {p.path: p for p in pages if p.on_request and options.defer_search}
         pages = [p for p in pages if p.path not in deferred]

@@ -158,12 +158,15 @@ def forget_others(search: Partitioned, store: Path) -> None:
             path.unlink(missing_ok=True)
 
 
-def index_pages(search: Partitioned, site: Site, source: Path, store: Path) -> Iterator[Page]:
+def index_pages(search: Partitioned, site: Site, source: Path, store: Path, prepared: bool = True
+                ) -> Iterator[Page]:
+    """`prepared`: prepare() has run, so the store holds every partition. Serve skips it, makes
+    the search files on request and never compares their fingerprints."""
     sections = _once(functools.partial(_sections, search, store))
-    summaries = _summaries(search, store)
+    summaries = _summaries(search, store) if prepared else None
     for name in search.names:
-        # A shard file changes when one of its sections does. Without the summaries (serve,
-        # which makes these files on request) any changed partition changes every shard file.
+        # A shard file changes when one of its sections does. Without the summaries any changed
+        # partition changes every shard file.
         context = ({"sections": tuple(summary[name] for summary in summaries)} if summaries
                    else {"partitions": tuple(search.digests)})
         yield Page(f"search/{name}", None, context, generate=functools.partial(_shared_file, sections, name),
@@ -303,18 +306,20 @@ def _add_shards(files: dict[str, bytes], prefix: str, found: Occurrences, shards
     shard = (found.hash & np.uint64(shards - 1)).astype(np.int32)
     step = shards // SHARD_PASSES
     for low in range(0, shards, step):
+        numbers = range(low, low + step)
         keep = (shard >= low) & (shard < low + step)
         postings = Postings.of(Occurrences(found.hash[keep], found.doc[keep], found.pos[keep]))
-        made, order, bounds = _shard_files(postings.token_hash, postings.document_lists(), shards)
-        lengths, records = (_grouped(*postings.position_lists(), order, bounds) if positional
-                            else ([b""] * shards, [b""] * shards))
-        for number in range(low, low + step):
-            files[f"{prefix}{number}.bin"] = made[number] + lengths[number] + records[number]
+        made, order, bounds = _shard_files(postings.token_hash, postings.document_lists(), shards, numbers)
+        if positional:
+            lengths, records = _grouped(*postings.position_lists(), order, bounds)
+            made = [data + lengths[k] + records[k] for k, data in enumerate(made)]
+        for number, data in zip(numbers, made, strict=True):
+            files[f"{prefix}{number}.bin"] = data
 
 
 @dataclass(frozen=True)
-class Units:
-    """The units of a partition's text in order: id, document, position, and their words."""
+class PlacedUnits:
+    """The units of a partition's text in order, each with its document and position, and its words."""
 
     ids: np.ndarray
     doc: np.ndarray
@@ -323,7 +328,7 @@ class Units:
     words: list[str]
 
 
-def _units_of(docs: list[Doc]) -> Units:
+def _units_of(docs: list[Doc]) -> PlacedUnits:
     """Tokenise a partition's documents in one pass: title and rest of each, in order."""
     joined = normalise("\0".join(text for doc in docs for text in (doc.entry.title, doc.rest)))
     found = units(joined)
@@ -339,10 +344,10 @@ def _units_of(docs: list[Doc]) -> Units:
     units_in = np.diff(np.append(first_unit, np.int32(len(found.ids))))
     rest_start = np.maximum(np.int32(TITLE_SPAN), units_in[segment - 1] + 2)
     pos = np.where(in_title, local, local + rest_start)
-    return Units(found.ids, segment // 2, pos, segment, list(found.words))
+    return PlacedUnits(found.ids, segment // 2, pos, segment, list(found.words))
 
 
-def _rows(found: Units, *kinds: int) -> Occurrences:
+def _rows(found: PlacedUnits, *kinds: int) -> Occurrences:
     """The occurrences of tokens of these kinds."""
     ids, doc, pos = found.ids, found.doc, found.pos
     is_word = (ids & WORD_BIT) != 0
@@ -495,17 +500,17 @@ def _varint_chunk(values: np.ndarray) -> tuple[bytes, np.ndarray]:
     return out.tobytes(), ends
 
 
-def _shard_files(hashes: np.ndarray, blobs: tuple[bytes, np.ndarray], shards: int
+def _shard_files(hashes: np.ndarray, blobs: tuple[bytes, np.ndarray], shards: int, numbers: range
                  ) -> tuple[list[bytes], np.ndarray, np.ndarray]:
-    """One file per shard, tokens in key order; also that order and where each shard's
-    tokens start in it (their positions follow in the same order)."""
+    """The files of shards `numbers` (which hold every token given), tokens in key order; also
+    that order and where each shard's tokens start in it (their positions follow in it)."""
     high = (hashes >> np.uint64(32)).astype(np.int64)
     low = (hashes & np.uint64(0xFFFFFFFF)).astype(np.int64)
-    shard = (hashes & np.uint64(shards - 1)).astype(np.int64)
+    shard = (hashes & np.uint64(shards - 1)).astype(np.int64) - numbers.start
     order = np.lexsort((low, high, shard))
-    bounds = np.searchsorted(shard[order], np.arange(shards + 1))
+    bounds = np.searchsorted(shard[order], np.arange(len(numbers) + 1))
     high, low, shard = high[order], low[order], shard[order]
-    wide = np.zeros(shards, dtype=bool)
+    wide = np.zeros(len(numbers), dtype=bool)
     wide[shard[1:][(high[1:] == high[:-1]) & (shard[1:] == shard[:-1])]] = True
     heads = (np.diff(bounds) | np.where(wide, WIDE, 0)).astype("<u4").tobytes()
     highs, lows = high.astype("<u4").tobytes(), low.astype("<u4").tobytes()
@@ -513,7 +518,7 @@ def _shard_files(hashes: np.ndarray, blobs: tuple[bytes, np.ndarray], shards: in
     at = bounds.tolist()
     files = [b"".join((heads[4 * n:4 * n + 4], highs[4 * at[n]:4 * at[n + 1]],
                        lows[4 * at[n]:4 * at[n + 1]] if wide[n] else b"", lengths[n], records[n]))
-             for n in range(shards)]
+             for n in range(len(numbers))]
     return files, order, bounds
 
 

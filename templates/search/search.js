@@ -372,10 +372,8 @@ function tokenPositions(found) {
 async function termInPartition(tokens, partition, titleSpan) {
   const lists = await Promise.all(tokens.map((t) => tokenDocs(partition, t.file, t.file === "d"
     ? partition.shards : partition.small, t.hash)));
+  if (!tokens[0].positional) return lists[0].list;
   const found = new Map();
-  if (!tokens[0].positional) {
-    return lists[0].list;
-  }
   let candidates = [...lists[0].list.keys()];
   for (const { list } of lists.slice(1)) candidates = candidates.filter((doc) => list.has(doc));
   if (!candidates.length) return found;
@@ -411,21 +409,21 @@ function escapeHtml(text) {
 
 // Where the terms occur in original text: [[start, end]] in UTF-16 offsets of `text`.
 function hits(text, terms, table) {
-  const pieces = [];
+  const folds = [];
   let sameLength = true;
   for (const c of text) {
     const f = foldChar(c, table);
     if (f.length !== c.length) sameLength = false;
-    pieces.push(f);
+    folds.push(f);
   }
-  const folded = pieces.join("");
+  const folded = folds.join("");
   // Folded UTF-16 index -> original UTF-16 index; nearly always the same index.
   let origin = null;
   if (!sameLength) {
     origin = new Int32Array(folded.length + 1);
     let at = 0, k = 0, i = 0;
     for (const c of text) {
-      for (let j = 0; j < pieces[i].length; j++) origin[k++] = at;
+      for (let j = 0; j < folds[i].length; j++) origin[k++] = at;
       at += c.length;
       i++;
     }

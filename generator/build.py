@@ -11,20 +11,21 @@ equals a clean build byte for byte.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import functools
 import gc
 import hashlib
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import __version__, cache, index, inputs, parallel
 from .config import Config, load_config
 from .errors import BuildFailed, SourceError, only_errors
 from .load import Loaded, load
-from .model import build_site, check
+from .model import Site, build_site, check
 from .pages import Fingerprints, Page, plan
 from .render import Renderer, make_renderer, template_problems
 from .strings import Strings, load_strings
@@ -43,7 +44,6 @@ class BuildOptions:
     drafts: bool = False
     now: dt.datetime | None = None
     clean: bool = False
-    defer_search: bool = False  # serve: search shard files are made when first asked for, not written
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,28 @@ class BuildResult:
     seconds: float
     written: WriteStats
     warnings: tuple[SourceError, ...]
-    deferred: dict[str, Page] = field(default_factory=dict)  # files to make on request (defer_search)
+
+
+@dataclass(frozen=True)
+class Preview:
+    """Every page of a build, none written: serve makes a file when a browser asks for it,
+    so a save costs the model and the plan, not the pages."""
+
+    pages: dict[str, Page]
+    renderer: Renderer
+    shared: str  # what every page depends on besides its context
+    entries: int
+    warnings: tuple[SourceError, ...]
+
+    def file(self, path: str) -> bytes | None:
+        """The bytes `bulletin build` would write at `path`, or None when the site has no such file."""
+        page = self.pages.get(path)
+        return None if page is None else page_bytes(page, self.renderer)
+
+    def key(self, path: str) -> str:
+        """Changes exactly when the file at `path` changes (\"\" while there is none)."""
+        page = self.pages.get(path)
+        return "" if page is None else _key(self.shared, page, Fingerprints())
 
 
 def _quiet(_: str) -> None:
@@ -81,11 +102,26 @@ def cache_key(config: Config, strings: Strings) -> str:
     return hashlib.sha256(f"{code_digest()}:{config.digest}:{strings.get('footnote_back')}".encode()).hexdigest()
 
 
-def build(options: BuildOptions, progress: Progress = _quiet, memory: cache.Memory | None = None) -> BuildResult:
-    """Build into options.output. `memory` (serve) keeps load results between builds in this
-    process; without it they are kept in the output's store between runs."""
+def build(options: BuildOptions, progress: Progress = _quiet) -> BuildResult:
+    """Build into options.output, reusing what earlier builds kept in the output's store."""
     with _without_cycle_collection():
-        return _build(options, progress, memory)
+        return _build(options, progress)
+
+
+def preview(options: BuildOptions, memory: cache.Memory) -> Preview:
+    """The pages of a build of options.source, made by nothing yet. `memory` keeps load results
+    between previews in this process; options.output's store keeps compiled templates and the
+    search index."""
+    with _without_cycle_collection():
+        tree = OutputTree(options.output)
+        with tree.locked():
+            made = _model(options, tree, memory, stored=False)
+            search = index.partitioned(made.site, code_digest())
+            pages = [*plan(made.site, options.source), *static_pages(options.source),
+                     *index.index_pages(search, made.site, options.source, tree.cache_folder / "search",
+                                        prepared=False)]
+            return Preview(_one_page_per_path(pages), made.renderer, made.shared, len(made.site.entries),
+                           made.warnings)
 
 
 @contextlib.contextmanager
@@ -103,64 +139,76 @@ def _without_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
-def _build(options: BuildOptions, progress: Progress, memory: cache.Memory | None) -> BuildResult:
+@dataclass(frozen=True)
+class _Made:
+    loaded: Loaded
+    site: Site
+    renderer: Renderer
+    shared: str
+    warnings: tuple[SourceError, ...]
+
+
+def _model(options: BuildOptions, tree: OutputTree, memory: cache.Memory, stored: bool) -> _Made:
+    """Load, check and model the site; BuildFailed if any file has an error. `stored`: the
+    cache lives in the store (written back here), not only in this process."""
+    now = options.now or dt.datetime.now()
+    if options.clean:
+        memory.results = {}
+    tree.cache_folder.mkdir(parents=True, exist_ok=True)
+    config, loaded, problems = check_sources(options.source, memory, tree.cache_folder)
+    if config is None or loaded is None:
+        raise BuildFailed(problems)
+    audience = options.audience or config.default_audience
+    if audience not in config.audiences:
+        raise BuildFailed([SourceError("bulletin.yaml", 1, f"unknown audience '{audience}'",
+                                       f"use one of: {', '.join(config.audiences)}")])
+    derived = dict(memory.derived)
+    site = build_site(loaded, config, audience, now, options.drafts, memory.derived)
+    if stored and (memory.changed or derived != memory.derived):
+        cache.write(tree.cache_folder, memory)  # before anything can fail: what was read stays read
+    strings, _ = load_strings(options.source, config)
+    renderer, _ = make_renderer(options.source, site, strings, tree.cache_folder)
+    errors = only_errors(problems)
+    if errors:
+        raise BuildFailed(errors)
+    shared = hashlib.sha256(f"{code_digest()}:{config.digest}:{templates_digest(options.source)}:"
+                            f"{sorted(strings.items())}".encode()).hexdigest()
+    return _Made(loaded, site, renderer, shared, tuple(p for p in problems if p.warning))
+
+
+def _build(options: BuildOptions, progress: Progress) -> BuildResult:
     started = time.perf_counter()
     tree = OutputTree(options.output)
     if tree.check():
         raise BuildFailed(tree.check())
     now = options.now or dt.datetime.now()
-    stored = memory is None  # else serve, which watches the files and never asks "anything to do?"
     # Taken before reading anything: a file changed during the build makes the next one build.
-    print_of_inputs = (inputs.fingerprint(options.source, options.output, options.audience, options.drafts)
-                       if stored else "")
+    print_of_inputs = inputs.fingerprint(options.source, options.output, options.audience, options.drafts)
     with tree.locked():
-        if memory is None:
-            config, _ = load_config(options.source)
-            strings, _ = load_strings(options.source, config) if config else ({}, [])
-            key = cache_key(config, strings) if config else ""
-            memory = cache.Memory(key) if options.clean or not config else cache.read(tree.cache_folder, key)
-        elif options.clean:
-            memory.results = {}
-        tree.cache_folder.mkdir(parents=True, exist_ok=True)
-        config, loaded, problems = check_sources(options.source, memory, tree.cache_folder)
-        if config is None or loaded is None:
-            raise BuildFailed(problems)
-        audience = options.audience or config.default_audience
-        if audience not in config.audiences:
-            raise BuildFailed([SourceError("bulletin.yaml", 1, f"unknown audience '{audience}'",
-                                           f"use one of: {', '.join(config.audiences)}")])
-        progress(f"loaded {len(loaded.entries)} entries")
-        derived = dict(memory.derived)
-        site = build_site(loaded, config, audience, now, options.drafts, memory.derived)
-        if stored and (memory.changed or derived != memory.derived):
-            cache.write(tree.cache_folder, memory)  # before anything can fail: what was read stays read
-        strings, _ = load_strings(options.source, config)
-        renderer, _ = make_renderer(options.source, site, strings, tree.cache_folder)
-        errors = only_errors(problems)
-        if errors:
-            raise BuildFailed(errors)
+        config, _ = load_config(options.source)
+        strings, _ = load_strings(options.source, config) if config else ({}, [])
+        key = cache_key(config, strings) if config else ""
+        memory = cache.Memory(key) if options.clean or not config else cache.read(tree.cache_folder, key)
+        made = _model(dataclasses.replace(options, now=now), tree, memory, stored=True)
+        progress(f"loaded {len(made.loaded.entries)} entries")
+        site, fingerprints = made.site, Fingerprints()
         search, store = index.partitioned(site, code_digest()), tree.cache_folder / "search"
-        if not options.defer_search:  # serve indexes when a search first asks
-            index.prepare(search, store, progress)
-        pages = [*plan(site, options.source), *static_pages(options.source),
-                 *index.index_pages(search, site, options.source, store, prepared=not options.defer_search)]
+        indexing = index.prepare(search, store, progress)  # in children, while this process plans
+        try:
+            pages = [*plan(site, options.source), *static_pages(options.source)]
+            keys = {p.path: _key(made.shared, p, fingerprints) for p in pages}
+        finally:
+            indexing.results()
+        pages += index.index_pages(search, site, options.source, store)
         by_path = _one_page_per_path(pages)
-        deferred = {p.path: p for p in pages if p.on_request and options.defer_search}
-        pages = [p for p in pages if p.path not in deferred]
-        shared = hashlib.sha256(f"{code_digest()}:{config.digest}:{templates_digest(options.source)}:"
-                                f"{sorted(strings.items())}".encode()).hexdigest()
-        fingerprints = Fingerprints()
-        planned = [Planned(p.path, _key(shared, p, fingerprints)) for p in pages]
-        written = tree.write(planned, functools.partial(_make, by_path, renderer, progress), clean=options.clean)
+        planned = [Planned(p.path, keys.get(p.path) or _key(made.shared, p, fingerprints)) for p in pages]
+        written = tree.write(planned, functools.partial(_make, by_path, made.renderer, progress),
+                             clean=options.clean)
         index.forget_others(search, store)
-        warnings = tuple(p for p in problems if p.warning)
-        if stored:
-            moments = [m for e in loaded.entries for m in (e.publish_at, e.expire_at, e.pinned_until) if m]
-            inputs.remember(tree.store, print_of_inputs, now, moments,
-                            tree.manifest_path(tree.live_slot() or ""),
-                            inputs.LastBuild(len(site.entries), len(pages), tuple(map(str, warnings))))
-    return BuildResult(len(site.entries), len(pages) + len(deferred), time.perf_counter() - started, written,
-                       warnings, deferred)
+        moments = [m for e in made.loaded.entries for m in (e.publish_at, e.expire_at, e.pinned_until) if m]
+        inputs.remember(tree.store, print_of_inputs, now, moments, tree.manifest_path(tree.live_slot() or ""),
+                        inputs.LastBuild(len(site.entries), len(pages), tuple(map(str, made.warnings))))
+    return BuildResult(len(site.entries), len(pages), time.perf_counter() - started, written, made.warnings)
 
 
 def _one_page_per_path(pages: list[Page]) -> dict[str, Page]:
@@ -187,12 +235,7 @@ def _write_share(by_path: dict[str, Page], renderer: Renderer, folder: Path, pat
     made_folders: set[Path] = set()
     for path in paths:
         page = by_path[path]
-        if page.generate is not None:
-            data = page.generate()
-        elif page.copy is not None:
-            data = page.copy.read_bytes()
-        else:
-            data = renderer.render(page.template or "", page.context)
+        data = page_bytes(page, renderer)
         target = folder / path
         if target.parent not in made_folders:
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -201,6 +244,14 @@ def _write_share(by_path: dict[str, Page], renderer: Renderer, folder: Path, pat
             continue  # after an edit most shard files of the search index come out as they were
         replace_file(target, data)
     return len(paths)
+
+
+def page_bytes(page: Page, renderer: Renderer) -> bytes:
+    if page.generate is not None:
+        return page.generate()
+    if page.copy is not None:
+        return page.copy.read_bytes()
+    return renderer.render(page.template or "", page.context)
 
 
 def _holds(path: Path, data: bytes) -> bool:

@@ -140,14 +140,15 @@ def partitioned(site: Site, salt: str) -> Partitioned:
     return Partitioned(docs, partitions, digests, shards, small)
 
 
-def prepare(search: Partitioned, store: Path, progress: Callable[[str], None]) -> None:
-    """Index, on every core, the partitions the store does not hold yet."""
+def prepare(search: Partitioned, store: Path, progress: Callable[[str], None]) -> parallel.Started[None]:
+    """Start indexing, on every core, the partitions the store does not hold yet: even one
+    partition goes to a child, so that the build goes on planning pages meanwhile."""
     missing = [number for number, digest in enumerate(search.digests)
                if not (_stored(store, digest).exists() and _summary(store, digest).exists())]
     if missing:
         progress(f"indexing {sum(len(search.partitions[n]) for n in missing)} entries for search")
-    parallel.fork_map(functools.partial(_index_into, search, store),
-                      parallel.split(missing, parallel.workers()))
+    return parallel.start(functools.partial(_index_into, search, store),
+                          parallel.split(missing, parallel.workers()), fork_one=True)
 
 
 def forget_others(search: Partitioned, store: Path) -> None:
@@ -160,7 +161,7 @@ def forget_others(search: Partitioned, store: Path) -> None:
 
 def index_pages(search: Partitioned, site: Site, source: Path, store: Path, prepared: bool = True
                 ) -> Iterator[Page]:
-    """`prepared`: prepare() has run, so the store holds every partition. Serve skips it, makes
+    """`prepared`: prepare() has finished, so the store holds every partition. Serve skips it, makes
     the search files on request and never compares their fingerprints."""
     sections = _once(functools.partial(_sections, search, store))
     summaries = _summaries(search, store) if prepared else None

@@ -16,7 +16,8 @@ import signal
 import sys
 import traceback
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 PR_SET_PDEATHSIG = 1
 Item = TypeVar("Item")
@@ -32,8 +33,15 @@ def fork_map(function: Callable[[Sequence[Item]], Result], shares: Sequence[Sequ
 
     An exception in a child is raised again here, with the child's traceback in its message.
     """
-    if len(shares) <= 1 or not hasattr(os, "fork"):
-        return [function(share) for share in shares]
+    return start(function, shares).results()
+
+
+def start(function: Callable[[Sequence[Item]], Result], shares: Sequence[Sequence[Item]],
+          fork_one: bool = False) -> Started[Result]:
+    """Like fork_map, but returns at once: the parent goes on with other work while the children
+    run, and collects their results later. `fork_one`: fork even for a single share."""
+    if len(shares) < (1 if fork_one else 2) or not hasattr(os, "fork"):
+        return Started([], [function(share) for share in shares])
     children = []
     parent = os.getpid()
     for share in shares:
@@ -53,23 +61,38 @@ def fork_map(function: Callable[[Sequence[Item]], Result], shares: Sequence[Sequ
                 os._exit(0)
         os.close(write_end)
         children.append((pid, read_end))
-    results = []
-    failure: BaseException | None = None
-    for pid, read_end in children:
-        with os.fdopen(read_end, "rb") as incoming:
-            data = incoming.read()
-        _, status = os.waitpid(pid, 0)
-        if not data:
-            failure = failure or RuntimeError(f"a build worker stopped (status {status})")
-            continue
-        ok, value = pickle.loads(data)
-        if ok:
-            results.append(value)
-        else:
-            failure = failure or value
-    if failure is not None:
-        raise failure
-    return results
+    return Started(children, None)
+
+
+@dataclass
+class Started(Generic[Result]):
+    """Work handed to forked children (pid, read end of the pipe), or already done here."""
+
+    children: list[tuple[int, int]]
+    done: list[Result] | None
+
+    def results(self) -> list[Result]:
+        """Wait for every child; the first failure is raised once all have ended."""
+        if self.done is not None:
+            return self.done
+        results = []
+        failure: BaseException | None = None
+        for pid, read_end in self.children:
+            with os.fdopen(read_end, "rb") as incoming:
+                data = incoming.read()
+            _, status = os.waitpid(pid, 0)
+            if not data:
+                failure = failure or RuntimeError(f"a build worker stopped (status {status})")
+                continue
+            ok, value = pickle.loads(data)
+            if ok:
+                results.append(value)
+            else:
+                failure = failure or value
+        self.done = results
+        if failure is not None:
+            raise failure
+        return results
 
 
 def _die_with(parent: int) -> None:

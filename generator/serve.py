@@ -1,12 +1,14 @@
 """`bulletin serve`: build, serve on 127.0.0.1, watch, rebuild, reload the browser.
 
-The server reuses `build()` as it is (no second code path) and serves a
-temporary output folder, never the publish folder. Each build switches the
-folder in one step, so a request sees one whole build. Browsers learn about
-builds through server-sent events on /__bulletin/events; a failed build keeps
+A save runs the stages of `build()` up to the plan (`preview()`), and the server
+makes each file when a browser asks for it, with the code that `bulletin build`
+writes it with: a save costs the model and the plan, not the site's pages, and
+nothing stale can be shown because nothing is kept. A request sees one whole
+build. Each page carries its fingerprint, and each open tab listens on
+/__bulletin/events (server-sent events) for the fingerprint of its own page: a
+tab reloads when what it shows has changed, and only then. A failed build keeps
 the last good site and shows its errors as an overlay until the next good one.
-The reload script is added to HTML as it is sent: the files on disk stay
-exactly what `bulletin build` writes.
+The reload script is added to HTML as it is sent.
 """
 
 from __future__ import annotations
@@ -22,25 +24,25 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from html import escape
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
-from .build import BuildOptions, build
+from .build import BuildOptions, Preview, preview
 from .cache import Memory
 from .config import CONFIG_FILE
 from .errors import BuildFailed, format_errors, only_errors
 from .load import CONTENT
-from .pages import Page
 from .themes import theme_dir
 
 PREFIX = "/__bulletin/"
 DEBOUNCE_SECONDS = 0.03
 _RELOAD_JS = """\
 (() => {
-  const shown = document.documentElement.dataset.bulletinBuild;
+  const shown = document.documentElement.dataset.bulletinPage;
   let overlay = null;
   function showErrors(text) {
     if (!overlay) {
@@ -53,11 +55,11 @@ _RELOAD_JS = """\
     }
     overlay.textContent = "构建失败 / build failed\\n\\n" + text;
   }
-  const events = new EventSource("/__bulletin/events");
+  const events = new EventSource("/__bulletin/events?page=" + encodeURIComponent(location.pathname));
   events.onmessage = (message) => {
     const state = JSON.parse(message.data);
     if (state.errors) { showErrors(state.errors); return; }
-    if (String(state.build) !== shown) location.reload();
+    if (state.page !== shown) location.reload();
     else if (overlay) { overlay.remove(); overlay = null; }
   };
 })();
@@ -66,89 +68,95 @@ _RELOAD_JS = """\
 
 @dataclass
 class BuildState:
-    """The latest build: its number, or the errors of a failed attempt."""
+    """The latest good preview, and the errors of a failed attempt after it."""
 
-    number: int = 0
+    preview: Preview | None = None
     errors: str = ""
     changed: threading.Condition = field(default_factory=threading.Condition)
-    deferred: dict[str, Page] = field(default_factory=dict)  # search files, made when first asked for
     making: threading.Lock = field(default_factory=threading.Lock)
 
-    def publish(self, errors: str = "", deferred: dict[str, Page] | None = None) -> None:
+    def publish(self, errors: str = "", made: Preview | None = None) -> None:
         with self.changed:
-            if not errors:
-                self.number += 1
-                self.deferred = deferred or {}
+            self.preview = made or self.preview
             self.errors = errors
             self.changed.notify_all()
 
-    def make(self, path: str) -> bytes | None:
-        """A deferred file of the current build: an editor's save does not wait for the search
-        index, and a search made afterwards still finds exactly what the pages show."""
-        page = self.deferred.get(path)
-        if page is None or page.generate is None:
-            return None
-        with self.making:  # one partition is built once, however many files ask for it
-            return page.generate()
+    def file(self, current: Preview, path: str) -> bytes | None:
+        page = current.pages.get(path)
+        if page is not None and page.generate is not None:
+            with self.making:  # the search index is built once, however many files ask for it
+                return current.file(path)
+        return current.file(path)
 
-    def message(self) -> str:
-        return json.dumps({"build": self.number, "errors": self.errors}, ensure_ascii=False)
+    def message(self, path: str) -> str:
+        """What a tab showing `path` needs to know: its page's fingerprint, or the errors."""
+        current = self.preview
+        page = current.key(path) if current else ""
+        return json.dumps({"page": page, "errors": self.errors}, ensure_ascii=False)
 
 
-def make_handler(output: Path, state: BuildState) -> type[http.server.SimpleHTTPRequestHandler]:
+def page_path(url_path: str, current: Preview | None) -> str:
+    """The site's file for a URL path: index.html for a folder, with or without its slash."""
+    name = url_path.lstrip("/")
+    if name == "" or name.endswith("/"):
+        return name + "index.html"
+    if current is not None and name not in current.pages and f"{name}/index.html" in current.pages:
+        return f"{name}/index.html"
+    return name
+
+
+def make_handler(state: BuildState, log: Callable[[str], None]) -> type[http.server.SimpleHTTPRequestHandler]:
     class Handler(http.server.SimpleHTTPRequestHandler):
-        disable_nagle_algorithm = True  # headers and body leave at once, not 40 ms apart
+        """Only the current build's files, by name: no path ever reaches the file system."""
 
-        def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-            super().__init__(*args, directory=str(output), **kwargs)
+        disable_nagle_algorithm = True  # headers and body leave at once, not 40 ms apart
 
         def log_message(self, format: str, *args: object) -> None:
             pass
 
         def do_GET(self) -> None:
-            path = unquote(urlsplit(self.path).path)
+            self._answer(with_body=True)
+
+        def do_HEAD(self) -> None:
+            self._answer(with_body=False)
+
+        def _answer(self, with_body: bool) -> None:
+            url = urlsplit(self.path)
+            path = unquote(url.path)
             if path == f"{PREFIX}events":
-                return self._events()
+                # the page's path, as the browser has it (percent-encoded), sent encoded once more
+                return self._events(unquote(parse_qs(url.query).get("page", ["/"])[0]))
             if path == f"{PREFIX}reload.js":
-                return self._send(_RELOAD_JS.encode(), "text/javascript; charset=utf-8")
-            target = self._resolve(path)
-            if target is None:
-                made = state.make(path.lstrip("/"))
-                if made is not None:
-                    return self._send(made, "application/octet-stream")
-                return self._not_found()
-            if target.suffix == ".html":
-                html = target.read_bytes()
-                return self._send(_inject(html, state.number), "text/html; charset=utf-8")
-            return super().do_GET()
-
-        def _resolve(self, path: str) -> Path | None:
-            """The file for a URL path, only inside the current build (no traversal)."""
-            root = output.resolve()
+                return self._send(_RELOAD_JS.encode(), "text/javascript; charset=utf-8", with_body)
+            current = state.preview
+            name = page_path(path, current)
             try:
-                target = (root / path.lstrip("/")).resolve()
-            except (ValueError, OSError):  # a NUL byte, a path too long: there is no such page
-                return None
-            if not target.is_relative_to(root):
-                return None
-            if target.is_dir():
-                target = target / "index.html"
-            return target if target.is_file() else None
+                data = state.file(current, name) if current else None
+            except OSError:  # a file to copy went away since the build: the next one drops it
+                data = None
+            except BuildFailed as failed:
+                text = format_errors(failed.errors)
+                log(f"{text}\n{name}: the page could not be made; fix the file and save")
+                return self._send(_error_page(text, current.key(name) if current else ""),
+                                  "text/html; charset=utf-8", with_body, status=500)
+            if data is None:
+                missing = current.file("404.html") if current else None
+                return self._send(_inject(missing or b'<!doctype html><html lang="zh"><body>404</body></html>', ""),
+                                  "text/html; charset=utf-8", with_body, status=404)
+            if name.endswith(".html"):
+                data = _inject(data, current.key(name) if current else "")
+            return self._send(data, self.guess_type(name), with_body)
 
-        def _not_found(self) -> None:
-            page = output.resolve() / "404.html"
-            body = _inject(page.read_bytes(), state.number) if page.exists() else b"404"
-            self._send(body, "text/html; charset=utf-8", status=404)
-
-        def _send(self, body: bytes, content_type: str, status: int = 200) -> None:
+        def _send(self, body: bytes, content_type: str, with_body: bool, status: int = 200) -> None:
             self.send_response(status)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
             self.send_header("Cache-Control", "no-store")
             self.end_headers()
-            self.wfile.write(body)
+            if with_body:
+                self.wfile.write(body)
 
-        def _events(self) -> None:
+        def _events(self, shown: str) -> None:
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
             self.send_header("Cache-Control", "no-store")
@@ -156,10 +164,11 @@ def make_handler(output: Path, state: BuildState) -> type[http.server.SimpleHTTP
             sent = None
             with contextlib.suppress(OSError):
                 while True:
+                    path = page_path(shown, state.preview)
                     with state.changed:
-                        if sent == state.message():
+                        if sent == state.message(path):
                             state.changed.wait(timeout=15)
-                        message = state.message()
+                    message = state.message(path)
                     if message == sent:
                         self.wfile.write(b": keep-alive\n\n")
                     else:
@@ -170,11 +179,18 @@ def make_handler(output: Path, state: BuildState) -> type[http.server.SimpleHTTP
     return Handler
 
 
-def _inject(html: bytes, number: int) -> bytes:
+def _inject(html: bytes, key: str) -> bytes:
     tag = f'<script src="{PREFIX}reload.js"></script>'.encode()
-    html = html.replace(b"<html ", f'<html data-bulletin-build="{number}" '.encode(), 1)
+    html = html.replace(b"<html ", f'<html data-bulletin-page="{key}" '.encode(), 1)
     at = html.rfind(b"</body>")
     return html[:at] + tag + html[at:] if at >= 0 else html + tag
+
+
+def _error_page(text: str, key: str) -> bytes:
+    """A page whose template failed: the error where the page would be; it reloads when fixed."""
+    return _inject(f'<!doctype html><html lang="zh"><head><meta charset="utf-8"><title>构建失败</title></head>'
+                   f'<body><pre id="bulletin-page-error" role="alert">构建失败 / build failed\n\n{escape(text)}'
+                   f"</pre></body></html>".encode(), key)
 
 
 class _Changes(FileSystemEventHandler):
@@ -201,23 +217,20 @@ def serve(source: Path, host: str, port: int, audience: str | None = None,
     work = Path(tempfile.mkdtemp(prefix="bulletin-serve-"))
     output = work / "site"
     state = BuildState()
-    options = BuildOptions(source=source, output=output, audience=audience, drafts=True, defer_search=True)
+    options = BuildOptions(source=source, output=output, audience=audience, drafts=True)
     memory = Memory()  # what is loaded stays loaded between builds
 
     def rebuild() -> None:
         started = time.perf_counter()
         try:
-            result = build(options, memory=memory)
+            made = preview(options, memory)
         except BuildFailed as failed:
             text = format_errors(failed.errors)
             log(f"{text}\nbuild failed: {len(only_errors(failed.errors))} errors; still serving the last good site")
             state.publish(text)
             return
-        if result.written.switched or state.errors or state.number == 0:
-            state.publish(deferred=result.deferred)
-        else:
-            state.deferred = result.deferred
-        log(f"rebuilt in {time.perf_counter() - started:.2f} s: {result.written.written} pages written")
+        state.publish(made=made)
+        log(f"rebuilt in {time.perf_counter() - started:.2f} s: {made.entries} entries, {len(made.pages)} files")
 
     if threading.current_thread() is threading.main_thread():
         # A service manager stops the server with SIGTERM: leave as Ctrl+C does, removing the
@@ -229,8 +242,6 @@ def serve(source: Path, host: str, port: int, audience: str | None = None,
         stack.callback(shutil.rmtree, work, ignore_errors=True)
         try:
             rebuild()
-            if state.number == 0:
-                output.mkdir(parents=True, exist_ok=True)  # serve the overlay until the first good build
             wake = threading.Event()
             inputs = [source / CONFIG_FILE, source / CONTENT, source / "templates", theme_dir().resolve()]
             observer = Observer()
@@ -240,7 +251,7 @@ def serve(source: Path, host: str, port: int, audience: str | None = None,
                     observer.schedule(_Changes(inputs, wake), str(folder), recursive=True)
             observer.start()
             stack.callback(observer.stop)
-            server = http.server.ThreadingHTTPServer((host, port), make_handler(output, state))
+            server = http.server.ThreadingHTTPServer((host, port), make_handler(state, log))
             server.daemon_threads = True
             threading.Thread(target=server.serve_forever, daemon=True).start()
             stack.callback(server.shutdown)

@@ -7,13 +7,16 @@ configuration and interface strings that made them (the cache key), after
 Pelican's lesson (pelican#1416).
 
 `bulletin build` keeps the cache in the output's store: the metadata of every
-entry in one pickle, the bodies (HTML and text) in an append-only file read
-only for the pages that are rendered. `bulletin serve` keeps it in memory.
+entry in one pickle, the changes since then in an append-only journal (an edit
+appends a record, instead of writing ten thousand results again), and the
+bodies (HTML and text) in an append-only file read only for the pages that are
+rendered. `bulletin serve` keeps it in memory.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
 import pickle
 from dataclasses import dataclass, field
@@ -24,9 +27,11 @@ from .entry import Body, Entry
 from .errors import SourceError
 from .issuefile import IssueInfo
 
-VERSION = 2
+VERSION = 3
 INDEX = "files.pickle"
+JOURNAL = "files.journal"
 BODIES = "bodies.bin"
+CHECK = 16  # bytes of a journal record's digest
 
 StatKey = tuple[int, int, int]
 
@@ -47,6 +52,10 @@ class Memory:
     results: dict[str, FileResult] = field(default_factory=dict)
     derived: dict[str, Any] = field(default_factory=dict)  # results of later stages, by input signature
     changed: bool = True  # differs from what is stored
+    stored: dict[str, FileResult] = field(default_factory=dict)  # what the store holds, as read or written
+    stored_derived: dict[str, Any] = field(default_factory=dict)
+    base: str = ""  # names the stored base; a journal record counts only for its base
+    journal: int = 0  # bytes of valid records in the journal (a torn last record is cut off)
 
     def reusable(self, key: str) -> dict[str, FileResult]:
         return self.results if key == self.key else {}
@@ -68,12 +77,49 @@ def read(folder: Path, key: str) -> Memory:
     """The cache written by the last build, or an empty one if it is missing, stale or damaged."""
     try:
         with open(folder / INDEX, "rb") as handle:
-            version, cached_key, results, derived = pickle.load(handle)
+            version, cached_key, base, results, derived = pickle.load(handle)
     except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, ImportError):
         return Memory(key)
-    if version != VERSION or cached_key != key or not _bodies_intact(folder, results):
+    if version != VERSION or cached_key != key:
         return Memory(key)
-    return Memory(key, results, derived, changed=False)
+    journal = _replay(folder / JOURNAL, base, results, derived)
+    if journal is None or not _bodies_intact(folder, results):
+        return Memory(key)
+    return Memory(key, results, derived, changed=False, stored=dict(results), stored_derived=dict(derived),
+                  base=base, journal=journal)
+
+
+def _replay(path: Path, base: str, results: dict[str, FileResult], derived: dict[str, Any]) -> int | None:
+    """Apply the journal's records for this base to `results` and `derived`. Returns the bytes of
+    whole, intact records: a build killed while appending leaves a torn last record, and one
+    killed while writing a new base may leave the old journal; both end the replay. None if an
+    intact record cannot be read."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return 0
+    except OSError:
+        return None
+    at = 0
+    while at + 8 + CHECK <= len(data):
+        size = int.from_bytes(data[at:at + 8], "little")
+        record = data[at + 8 + CHECK:at + 8 + CHECK + size]
+        if len(record) != size or hashlib.sha256(record).digest()[:CHECK] != data[at + 8:at + 8 + CHECK]:
+            break
+        try:
+            written_for, changed, removed, new_derived = pickle.loads(record)
+        except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, ImportError):
+            return None
+        if written_for != base:
+            break
+        results.update(changed)
+        for rel in removed:
+            results.pop(rel, None)
+        if new_derived is not None:
+            derived.clear()
+            derived.update(new_derived)
+        at += 8 + CHECK + size
+    return at
 
 
 def _bodies_intact(folder: Path, results: dict[str, FileResult]) -> bool:
@@ -87,7 +133,8 @@ def _bodies_intact(folder: Path, results: dict[str, FileResult]) -> bool:
 
 
 def write(folder: Path, memory: Memory) -> None:
-    """Persist: bodies not yet in the body file are appended to it, then the index is replaced
+    """Persist: bodies not yet in the body file are appended to it, then what changed is appended
+    to the journal; when the journal grows past a quarter of the base, a new base replaces both
     in one step. When most of the body file is dead weight it is written anew."""
     folder.mkdir(parents=True, exist_ok=True)
     bodies = folder / BODIES
@@ -107,10 +154,26 @@ def write(folder: Path, memory: Memory) -> None:
             stored[entry.path] = dataclasses.replace(entry, body=Body.stored(str(bodies), offset, len(data)))
     if fresh:
         os.replace(target, bodies)
-    results = {rel: r._replace(entry=stored.get(rel, r.entry)) if r.entry else r
-               for rel, r in memory.results.items()}
-    temporary = folder / f"{INDEX}.new"
-    with open(temporary, "wb") as handle:
-        pickle.dump((VERSION, memory.key, results, memory.derived), handle, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(temporary, folder / INDEX)
+    results = {rel: r._replace(entry=stored[rel]) if rel in stored else r for rel, r in memory.results.items()}
+    changed = {rel: r for rel, r in results.items() if memory.stored.get(rel) is not r}
+    removed = [rel for rel in memory.stored if rel not in results]
+    record = pickle.dumps((memory.base, changed, removed,
+                           memory.derived if memory.derived != memory.stored_derived else None),
+                          protocol=pickle.HIGHEST_PROTOCOL)
+    base = folder / INDEX
+    if fresh or not memory.base or not base.exists() or memory.journal + len(record) > base.stat().st_size // 4:
+        memory.base = os.urandom(8).hex()
+        temporary = folder / f"{INDEX}.new"
+        with open(temporary, "wb") as handle:
+            pickle.dump((VERSION, memory.key, memory.base, results, memory.derived), handle,
+                        protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temporary, base)
+        (folder / JOURNAL).unlink(missing_ok=True)
+        memory.journal = 0
+    else:
+        with open(folder / JOURNAL, "ab") as journal:
+            journal.truncate(memory.journal)  # a torn record of a killed build goes
+            journal.write(len(record).to_bytes(8, "little") + hashlib.sha256(record).digest()[:CHECK] + record)
+        memory.journal += 8 + CHECK + len(record)
     memory.results, memory.changed = results, False
+    memory.stored, memory.stored_derived = dict(results), dict(memory.derived)

@@ -309,10 +309,10 @@ def _add_shards(files: dict[str, bytes], prefix: str, found: Occurrences, shards
     for low in range(0, shards, step):
         numbers = range(low, low + step)
         keep = (shard >= low) & (shard < low + step)
-        postings = Postings.of(Occurrences(found.hash[keep], found.doc[keep], found.pos[keep]))
-        made, order, bounds = _shard_files(postings.token_hash, postings.document_lists(), shards, numbers)
+        postings = Postings.of(Occurrences(found.hash[keep], found.doc[keep], found.pos[keep]), shards)
+        made, bounds = _shard_files(postings.token_hash, postings.document_lists(), shards, numbers)
         if positional:
-            lengths, records = _grouped(*postings.position_lists(), order, bounds)
+            lengths, records = _grouped(*postings.position_lists(), bounds)
             made = [data + lengths[k] + records[k] for k, data in enumerate(made)]
         for number, data in zip(numbers, made, strict=True):
             files[f"{prefix}{number}.bin"] = data
@@ -407,7 +407,8 @@ def _facets(docs: list[Doc]) -> Part:
 
 @dataclass(frozen=True)
 class Postings:
-    """Occurrences grouped by token, then by document, all in ascending order."""
+    """Occurrences grouped by token, then by document, all in ascending order. Tokens are in the
+    order of the shard files: by shard, then by hash."""
 
     token_hash: np.ndarray  # per token
     token_of_posting: np.ndarray  # per posting (token, document)
@@ -417,8 +418,12 @@ class Postings:
     pos: np.ndarray
 
     @staticmethod
-    def of(found: Occurrences) -> Postings:
-        order = np.lexsort((found.pos, found.doc, found.hash))
+    def of(found: Occurrences, shards: int) -> Postings:
+        # The hash rotated so that its shard bits (the low ones) lead: sorting by it sorts by
+        # shard, then by hash, and each shard's records come out in one piece, in file order.
+        bits = np.uint64(shards.bit_length() - 1)
+        shard_first = (found.hash >> bits) | (found.hash << (np.uint64(64) - bits)) if bits else found.hash
+        order = np.lexsort((found.pos, found.doc, shard_first))
         hashes, doc, pos = found.hash[order], found.doc[order], found.pos[order]
         new_token = np.ones(len(hashes), dtype=bool)
         new_token[1:] = hashes[1:] != hashes[:-1]
@@ -502,43 +507,36 @@ def _varint_chunk(values: np.ndarray) -> tuple[bytes, np.ndarray]:
 
 
 def _shard_files(hashes: np.ndarray, blobs: tuple[bytes, np.ndarray], shards: int, numbers: range
-                 ) -> tuple[list[bytes], np.ndarray, np.ndarray]:
-    """The files of shards `numbers` (which hold every token given), tokens in key order; also
-    that order and where each shard's tokens start in it (their positions follow in it)."""
+                 ) -> tuple[list[bytes], np.ndarray]:
+    """The files of shards `numbers`, from their tokens in file order (by shard, then by hash);
+    also where each shard's tokens start."""
     high = (hashes >> np.uint64(32)).astype(np.int64)
     low = (hashes & np.uint64(0xFFFFFFFF)).astype(np.int64)
     shard = (hashes & np.uint64(shards - 1)).astype(np.int64) - numbers.start
-    order = np.lexsort((low, high, shard))
-    bounds = np.searchsorted(shard[order], np.arange(len(numbers) + 1))
-    high, low, shard = high[order], low[order], shard[order]
+    bounds = np.searchsorted(shard, np.arange(len(numbers) + 1))
     wide = np.zeros(len(numbers), dtype=bool)
     wide[shard[1:][(high[1:] == high[:-1]) & (shard[1:] == shard[:-1])]] = True
     heads = (np.diff(bounds) | np.where(wide, WIDE, 0)).astype("<u4").tobytes()
     highs, lows = high.astype("<u4").tobytes(), low.astype("<u4").tobytes()
-    lengths, records = _grouped(*blobs, order, bounds)
+    lengths, records = _grouped(*blobs, bounds)
     at = bounds.tolist()
     files = [b"".join((heads[4 * n:4 * n + 4], highs[4 * at[n]:4 * at[n + 1]],
                        lows[4 * at[n]:4 * at[n + 1]] if wide[n] else b"", lengths[n], records[n]))
              for n in range(len(numbers))]
-    return files, order, bounds
+    return files, bounds
 
 
-def _grouped(data: bytes, ends: np.ndarray, order: np.ndarray, bounds: np.ndarray
-             ) -> tuple[list[bytes], list[bytes]]:
-    """Records data[start:end] taken in `order` and cut into groups at `bounds`: per group,
-    the varint lengths of its records, and the records one after another. All groups are
-    made at once: a shard at a time costs more in Python than the work itself."""
+def _grouped(data: bytes, ends: np.ndarray, bounds: np.ndarray) -> tuple[list[bytes], list[bytes]]:
+    """Records data[start:end], one after another, cut into groups at `bounds`: per group, the
+    varint lengths of its records, and its records."""
     starts = np.concatenate(([0], ends[:-1])) if len(ends) else ends
-    first, last = starts[order], ends[order]
-    length_bytes, length_ends = _varints(last - first)
-    view = memoryview(data)
-    records = b"".join([view[a:b] for a, b in zip(first.tolist(), last.tolist(), strict=True)])
+    length_bytes, length_ends = _varints(ends - starts)
 
     def cut(blob: bytes, blob_ends: np.ndarray) -> list[bytes]:
         at = np.concatenate(([0], blob_ends))[bounds].tolist()
         return [blob[at[n]:at[n + 1]] for n in range(len(at) - 1)]
 
-    return cut(length_bytes, length_ends), cut(records, np.cumsum(last - first))
+    return cut(length_bytes, length_ends), cut(data, ends)
 
 
 def document_file(doc: Doc, base: str, type_names: dict[str, str]) -> bytes:

@@ -250,6 +250,8 @@ class Fingerprints:
         kind = type(value)
         if kind is str:
             digest.update(b"s" + value.encode() + b"\0")
+        elif kind is bytes:  # the search index's section digests: thousands per build
+            digest.update(b"b%d:" % len(value) + value)
         elif kind is Entry:
             digest.update(b"e" + value.digest.encode())
         elif kind is tuple or kind is list or (isinstance(value, tuple) and not is_dataclass(value)):

@@ -32,6 +32,7 @@ operation = st.one_of(
     st.tuples(st.just("template"), st.sampled_from(["", "<p class='x'>{{ entry.summary }}</p>", "<b>摘</b>"])),
     st.tuples(st.just("config"), st.integers(1, 3), st.sampled_from(["信息", "每日信息"])),
     st.tuples(st.just("search store"), st.sampled_from(["delete", "damage"])),
+    st.tuples(st.just("file cache"), st.sampled_from(["torn journal", "damaged journal", "no base"])),
 )
 
 
@@ -79,6 +80,18 @@ def apply(site: Path, step: tuple) -> None:  # type: ignore[type-arg]
                 path.unlink()
             else:
                 path.write_bytes(b"\x80\x05damaged")
+    elif kind == "file cache":  # a build killed while appending to the journal, a disk error, a lost file
+        cache = site / ".output.builds/cache"
+        journal = cache / "files.journal"
+        if step[1] == "torn journal":
+            with open(journal, "ab") as out:
+                out.write((4096).to_bytes(8, "little") + b"\x80\x05torn")
+        elif step[1] == "damaged journal" and journal.exists() and journal.stat().st_size > 40:
+            data = bytearray(journal.read_bytes())
+            data[30] ^= 0xFF
+            journal.write_bytes(bytes(data))
+        else:
+            (cache / "files.pickle").unlink(missing_ok=True)
 
 
 def clean_build(site: Path) -> dict[str, bytes]:

@@ -30,6 +30,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
+from watchdog.observers.api import BaseObserver
 
 from .build import BuildOptions, Preview, preview
 from .cache import Memory
@@ -194,15 +195,22 @@ def _error_page(text: str, key: str) -> bytes:
 
 
 class _Changes(FileSystemEventHandler):
-    """Wakes the rebuild loop for changes to the site's inputs, and nothing else."""
+    """Wakes the rebuild loop for changes to the site's inputs, and nothing else. An input
+    folder made while serving (a site's first templates/) is watched from then on."""
 
-    def __init__(self, inputs: list[Path], wake: threading.Event):
-        self.inputs, self.wake = inputs, wake
+    def __init__(self, inputs: list[Path], wake: threading.Event, observer: BaseObserver):
+        self.inputs, self.wake, self.observer = inputs, wake, observer
+
+    def watch(self, folder: Path) -> None:
+        self.observer.schedule(self, str(folder), recursive=True)  # again for the same folder: a no-op
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         if event.event_type in ("opened", "closed_no_write"):
             return
         paths = [Path(str(p)) for p in (event.src_path, getattr(event, "dest_path", "")) if p]
+        if event.is_directory and event.event_type in ("created", "moved"):
+            for folder in set(paths) & set(self.inputs[1:]):
+                self.watch(folder)
         if any(p == i or p.is_relative_to(i) for p in paths for i in self.inputs):
             self.wake.set()
 
@@ -245,10 +253,11 @@ def serve(source: Path, host: str, port: int, audience: str | None = None,
             wake = threading.Event()
             inputs = [source / CONFIG_FILE, source / CONTENT, source / "templates", theme_dir().resolve()]
             observer = Observer()
-            observer.schedule(_Changes(inputs, wake), str(source), recursive=False)  # bulletin.yaml, new folders
+            changes = _Changes(inputs, wake, observer)
+            observer.schedule(changes, str(source), recursive=False)  # bulletin.yaml, new folders
             for folder in inputs[1:]:
                 if folder.is_dir():
-                    observer.schedule(_Changes(inputs, wake), str(folder), recursive=True)
+                    changes.watch(folder)
             observer.start()
             stack.callback(observer.stop)
             server = http.server.ThreadingHTTPServer((host, port), make_handler(state, log))

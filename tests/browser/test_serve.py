@@ -98,3 +98,38 @@ def test_search_in_the_preview_follows_the_saved_text(served: tuple[Path, str], 
     page.goto(address + "search/")  # a new page: the module's cache starts empty
     assert page.evaluate(query, "乡村公路") == ["西山县修缮乡村公路"]
     assert page.evaluate(query, "村道") == []
+
+
+def test_a_tab_reloads_only_when_its_own_page_changes(served: tuple[Path, str], page) -> None:  # type: ignore[no-untyped-def]
+    site, address = served
+    other = page.context.new_page()
+    page.goto(address + "notice/c/")  # the draft: nothing below changes it
+    other.goto(address + "info/b/")
+    loads: list[str] = []
+    page.on("load", lambda _: loads.append(page.url))
+    # b's body changes: b's page reloads; the draft's page, which shows nothing of b, does not.
+    (site / "content/info/b.md").write_text(entry(title="西山县修缮村道", date="2026-11-21", tags="[供暖]",
+                                                  body="村道第二版。"), encoding="utf-8")
+    other.wait_for_function("document.querySelector('main').innerText.includes('村道第二版')", timeout=20_000)
+    # Then the draft changes: its page reloads once, for that.
+    (site / "content/notice/c.md").write_text(entry(title="草稿通知", draft="true", body="草稿第二版。"),
+                                              encoding="utf-8")
+    page.wait_for_function("document.querySelector('main').innerText.includes('草稿第二版')", timeout=20_000)
+    assert loads == [address + "notice/c/"], "the draft's tab reloaded for an edit it does not show"
+
+
+def test_a_template_error_shows_in_the_page_with_template_and_line_and_the_page_recovers(
+        served: tuple[Path, str], page) -> None:  # type: ignore[no-untyped-def]
+    site, address = served
+    page.goto(address + "info/a/")
+    (site / "templates").mkdir(exist_ok=True)
+    template = site / "templates/entry.html"
+    template.write_text('{% extends "theme/entry.html" %}\n{% block summary %}\n{{ entry.no_such_field }}\n'
+                        "{% endblock %}\n", encoding="utf-8")
+    error = page.locator("#bulletin-page-error")
+    error.wait_for(timeout=20_000)
+    assert "templates/entry.html:3" in error.inner_text()
+    template.write_text('{% extends "theme/entry.html" %}\n{% block summary %}<p class="fixed">改好了</p>'
+                        "{% endblock %}\n", encoding="utf-8")
+    page.locator("p.fixed").wait_for(timeout=20_000)
+    assert "第一版正文" in page.locator("main").inner_text()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import http.client
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -21,7 +22,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.conftest import REPO, MakeSite, entry
+from tests.conftest import REPO, MakeSite, entry, run_bulletin, tree_bytes
 
 SECRET = "TOPSECRET-OUTSIDE-7f3a"
 SOURCE_MARK = "SOURCE-ONLY-MARK-2b9c"
@@ -190,3 +191,40 @@ def test_a_stopped_server_leaves_no_work_folder(make_site: MakeSite, tmp_path: P
     output, _ = process.communicate(timeout=20)
     assert process.returncode == 0, output
     assert not list(scratch.iterdir())
+
+
+def test_the_preview_sends_exactly_the_files_a_build_writes(tmp_path: Path) -> None:
+    """serve makes each file when asked, with the code build writes it with: the sample bulletin's
+    every file (pages, print editions, attachments, feeds, the search index) comes out the same,
+    apart from the live-reload hook in HTML; and a file the build does not have is not found."""
+    site = tmp_path / "site"
+    shutil.copytree(REPO / "content", site / "content")
+    shutil.copy(REPO / "bulletin.yaml", site / "bulletin.yaml")
+    built = run_bulletin("build", "--source", site, "--output", tmp_path / "out", "--drafts")
+    assert built.returncode == 0, built.stderr
+    expected = tree_bytes(tmp_path / "out")
+    process = subprocess.Popen([sys.executable, "-m", "generator", "serve", "--source", str(site), "--port", "0"],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert process.stdout is not None
+    try:
+        match = None
+        for line in process.stdout:
+            match = re.search(r" at http://([\d.]+):(\d+)/", line)
+            if match:
+                break
+        assert match, "the server printed no address"
+        host, port = match.group(1), int(match.group(2))
+        hook = re.compile(rb' data-bulletin-page="[0-9a-f]*"|<script src="/__bulletin/reload.js"></script>')
+        differ = []
+        for path, data in expected.items():
+            status, body = get(host, port, "/" + quote(path))
+            if path.endswith(".html"):
+                body = hook.sub(b"", body)
+            if status != 200 or body != data:
+                differ.append(path)
+        assert len(expected) > 200 and not differ, differ[:10]
+        assert get(host, port, "/no/such/page/")[0] == 404
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=20)

@@ -66,6 +66,7 @@ def _environment(source: Path, compiled: Path | None = None) -> jinja2.Environme
         lstrip_blocks=True,
         keep_trailing_newline=True,
         bytecode_cache=jinja2.FileSystemBytecodeCache(str(compiled)) if compiled else None,
+        auto_reload=False,  # an environment lives for one build, whose templates do not change
     )
 
 

@@ -5,7 +5,8 @@ Speed comes from reuse, never from partial models (Zola's partial rebuilds
 showed stale sections, zola#1132): every build loads all files (unchanged
 ones from the cache), builds the whole Site and plans every page, then
 renders only the pages whose fingerprint changed. A one-edit build therefore
-equals a clean build byte for byte.
+equals a clean build byte for byte. `preview()` (serve) stops after the plan:
+it renders nothing until a browser asks for a file.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ class BuildOptions:
     drafts: bool = False
     now: dt.datetime | None = None
     clean: bool = False
+    inputs: str | None = None  # their fingerprint, if the caller took it before reading any (the CLI)
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,7 @@ class Preview:
         return None if page is None else page_bytes(page, self.renderer)
 
     def key(self, path: str) -> str:
-        """Changes exactly when the file at `path` changes (\"\" while there is none)."""
+        """Changes whenever the file at `path` does (empty while there is none)."""
         page = self.pages.get(path)
         return "" if page is None else _key(self.shared, page, Fingerprints())
 
@@ -183,7 +185,8 @@ def _build(options: BuildOptions, progress: Progress) -> BuildResult:
         raise BuildFailed(tree.check())
     now = options.now or dt.datetime.now()
     # Taken before reading anything: a file changed during the build makes the next one build.
-    print_of_inputs = inputs.fingerprint(options.source, options.output, options.audience, options.drafts)
+    print_of_inputs = options.inputs or inputs.fingerprint(options.source, options.output, options.audience,
+                                                           options.drafts)
     with tree.locked():
         config, _ = load_config(options.source)
         strings, _ = load_strings(options.source, config) if config else ({}, [])

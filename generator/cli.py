@@ -114,8 +114,8 @@ def _build(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     started = time.perf_counter()
     from .inputs import nothing_to_build
 
-    last = None if args.clean else nothing_to_build(args.source, output, args.audience, args.drafts, now)
-    if last is not None:
+    last, print_of_inputs = nothing_to_build(args.source, output, args.audience, args.drafts, now)
+    if last is not None and not args.clean:
         if last.warnings:
             print("\n".join(last.warnings), file=sys.stderr)
         print(f"built {last.entries} entries, {last.pages} pages in {time.perf_counter() - started:.2f} s "
@@ -124,7 +124,7 @@ def _build(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from .build import BuildOptions, build
 
     options = BuildOptions(source=args.source, output=output, audience=args.audience, drafts=args.drafts,
-                           now=now, clean=args.clean)
+                           now=now, clean=args.clean, inputs=print_of_inputs)
     try:
         result = build(options, progress)
     except BuildFailed as failed:

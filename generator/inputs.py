@@ -33,12 +33,15 @@ class LastBuild:
 
 
 def nothing_to_build(source: Path, output: Path, audience: str | None, drafts: bool,
-                     now: dt.datetime) -> LastBuild | None:
+                     now: dt.datetime) -> tuple[LastBuild | None, str]:
+    """The last build's counts if building now would change nothing, else None; and the
+    fingerprint of the inputs, for the build to remember."""
     tree = OutputTree(output)
+    print_of_inputs = fingerprint(source, output, audience, drafts)
     live = tree.live_slot()
     if live is None:
-        return None
-    return unchanged(tree.store, fingerprint(source, output, audience, drafts), now, tree.manifest_path(live))
+        return None, print_of_inputs
+    return unchanged(tree.store, print_of_inputs, now, tree.manifest_path(live)), print_of_inputs
 
 
 def code() -> str:

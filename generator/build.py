@@ -60,22 +60,27 @@ class BuildResult:
 @dataclass(frozen=True)
 class Preview:
     """Every page of a build, none written: serve makes a file when a browser asks for it,
-    so a save costs the model and the plan, not the pages."""
+    so a save costs the model and the plan, not the pages. The search index's pages are
+    planned when a file below its folder is first asked for."""
 
-    pages: dict[str, Page]
+    pages: dict[str, Page]  # all but the search index's
+    search: Callable[[], dict[str, Page]]
     renderer: Renderer
     shared: str  # what every page depends on besides its context
     entries: int
     warnings: tuple[SourceError, ...]
 
+    def page(self, path: str) -> Page | None:
+        return self.search().get(path) if path.startswith(index.FOLDER) else self.pages.get(path)
+
     def file(self, path: str) -> bytes | None:
         """The bytes `bulletin build` would write at `path`, or None when the site has no such file."""
-        page = self.pages.get(path)
+        page = self.page(path)
         return None if page is None else page_bytes(page, self.renderer)
 
     def key(self, path: str) -> str:
         """Changes whenever the file at `path` does (empty while there is none)."""
-        page = self.pages.get(path)
+        page = self.page(path)
         return "" if page is None else _key(self.shared, page, Fingerprints())
 
 
@@ -118,12 +123,17 @@ def preview(options: BuildOptions, memory: cache.Memory) -> Preview:
         tree = OutputTree(options.output)
         with tree.locked():
             made = _model(options, tree, memory, stored=False)
-            search = index.partitioned(made.site, code_digest())
-            pages = [*plan(made.site, options.source), *static_pages(options.source),
-                     *index.index_pages(search, made.site, options.source, tree.cache_folder / "search",
-                                        prepared=False)]
-            return Preview(_one_page_per_path(pages), made.renderer, made.shared, len(made.site.entries),
-                           made.warnings)
+            pages = _one_page_per_path([*plan(made.site, options.source), *static_pages(options.source)])
+            # No site page lies in the index's folder (config.RESERVED keeps types and
+            # publications out of it), so the index's pages cannot collide with them.
+            search = functools.cache(functools.partial(_search_pages, made.site, options.source,
+                                                       tree.cache_folder / "search"))
+            return Preview(pages, search, made.renderer, made.shared, len(made.site.entries), made.warnings)
+
+
+def _search_pages(site: Site, source: Path, store: Path) -> dict[str, Page]:
+    search = index.partitioned(site, code_digest())
+    return {page.path: page for page in index.index_pages(search, site, source, store, prepared=False)}
 
 
 @contextlib.contextmanager
@@ -169,7 +179,7 @@ def _model(options: BuildOptions, tree: OutputTree, memory: cache.Memory, stored
     if stored and (memory.changed or derived != memory.derived):
         cache.write(tree.cache_folder, memory)  # before anything can fail: what was read stays read
     strings, _ = load_strings(options.source, config)
-    renderer, _ = make_renderer(options.source, site, strings, tree.cache_folder)
+    renderer = make_renderer(options.source, site, strings, tree.cache_folder)
     errors = only_errors(problems)
     if errors:
         raise BuildFailed(errors)

@@ -50,6 +50,7 @@ from .pages import Crumb, Page
 from .searchtext import WORD_BIT, fnv1a64, fold_table, normalise, units
 from .themes import template_dirs
 
+FOLDER = "search/"  # every file of the index lies below it
 PARTITION_DOCS = 1024
 TITLE_SPAN = 256  # a title's units sit below this position; the other fields follow it
 MAX_COUNT = 63
@@ -161,8 +162,9 @@ def forget_others(search: Partitioned, store: Path) -> None:
 
 def index_pages(search: Partitioned, site: Site, source: Path, store: Path, prepared: bool = True
                 ) -> Iterator[Page]:
-    """`prepared`: prepare() has finished, so the store holds every partition. Serve skips it, makes
-    the search files on request and never compares their fingerprints."""
+    """Every file below FOLDER. `prepared`: prepare() has finished, so the store holds every
+    partition. Serve skips it, makes the search files on request and never compares their
+    fingerprints."""
     sections = _once(functools.partial(_sections, search, store))
     summaries = _summaries(search, store) if prepared else None
     for name in search.names:
@@ -171,12 +173,12 @@ def index_pages(search: Partitioned, site: Site, source: Path, store: Path, prep
         context = ({"sections": tuple(summary[name] for summary in summaries)} if summaries
                    else {"partitions": tuple(search.digests)})
         yield Page(f"search/{name}", None, context, generate=functools.partial(_shared_file, sections, name),
-                   group="search/shards", on_request=True)
+                   group="search/shards")
     base, types = site.config.base_path, site.config.types
     for number, members in enumerate(search.partitions):
         for local, doc in enumerate(members):
             yield Page(f"search/p{number}/{local}.json.gz", None, {"entry": doc.entry, "base": base},
-                       generate=functools.partial(document_file, doc, base, types), on_request=True)
+                       generate=functools.partial(document_file, doc, base, types))
     meta = _meta(site, search)
     yield Page("search/index.html", "search.html",
                {"facets": meta["facets"], "crumbs": (Crumb("search", "search/", "ui"),)})

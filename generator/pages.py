@@ -33,7 +33,6 @@ class Page:
     sitemap: bool = False
     generate: Callable[[], bytes] | None = field(default=None, compare=False)
     group: str | None = None  # files made from one computation (the search shards) share a group
-    on_request: bool = False  # serve makes it when a browser asks for it, not at every save
 
 
 class Crumb(NamedTuple):

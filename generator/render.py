@@ -70,10 +70,12 @@ def _environment(source: Path, compiled: Path | None = None) -> jinja2.Environme
     )
 
 
-def template_problems(source: Path, compiled: Path | None = None, env: jinja2.Environment | None = None
-                      ) -> list[SourceError]:
+def template_problems(source: Path, compiled: Path | None = None) -> list[SourceError]:
     """Syntax errors of every template, with template file and line."""
-    env = env or _environment(source, compiled)
+    env = _environment(source, compiled)
+    # Jinja checks filter names when it compiles: the names are enough, make_renderer
+    # installs the filters themselves.
+    env.filters.update(dict.fromkeys(_FILTERS, str))
     errors = []
     for name in env.list_templates(extensions=("html", "xml", "csv")):
         if name.startswith("static/"):
@@ -85,16 +87,14 @@ def template_problems(source: Path, compiled: Path | None = None, env: jinja2.En
     return errors
 
 
-def make_renderer(source: Path, site: Site, strings: Strings, compiled: Path | None = None
-                  ) -> tuple[Renderer, list[SourceError]]:
+def make_renderer(source: Path, site: Site, strings: Strings, compiled: Path | None = None) -> Renderer:
     """`compiled`: a folder where compiled templates are kept between builds."""
     env = _environment(source, compiled)
     functions = helpers(site, strings)
     env.globals.update(functions)
     env.filters.update({k: v for k, v in functions.items() if k in _FILTERS})
     env.globals.update(fragments(env))
-    errors = template_problems(source, env=env)
-    return Renderer(env, source), errors
+    return Renderer(env, source)
 
 
 def fragments(env: jinja2.Environment) -> dict[str, Callable[..., Markup]]:

@@ -97,6 +97,19 @@ def test_a_site_overrides_one_block_of_a_theme_template(make_site: MakeSite) -> 
     assert 'class="entry-facts"' in page, "the other blocks still come from the theme"
 
 
+def test_a_site_template_can_use_the_themes_filters(make_site: MakeSite) -> None:
+    """The filters the theme's helpers offer (day, filesize, excerpt...) are known when the
+    templates are checked, not only when they are rendered."""
+    site = make_site({
+        "content/info/a.md": entry(date="2026-11-20", body="正文第一句。"),
+        "templates/entry.html": '{% extends "theme/entry.html" %}\n{% block summary %}<p class="mine">'
+                                "{{ entry.date | day }} {{ entry | excerpt }}</p>{% endblock %}\n",
+    })
+    result = run_bulletin("build", "--source", site)
+    assert result.returncode == 0, result.stderr
+    assert '<p class="mine">2026年11月20日 正文第一句。</p>' in (site / "output/info/a/index.html").read_text()
+
+
 def test_a_template_syntax_error_names_the_template_and_line(make_site: MakeSite) -> None:
     site = make_site({"content/info/a.md": entry(),
                       "templates/entry.html": '{% extends "theme/entry.html" %}\n\n{% block summary %}{% if %}\n'})

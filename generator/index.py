@@ -4,7 +4,7 @@ Written by hand (see searchtext.py for why). Only published entries are in the
 Site, so nothing excluded for this audience can reach the index.
 
 Layout. Entries are numbered oldest first and cut into partitions of
-PARTITION_DOCS. A partition is the unit of work: its index depends only on its
+partition_docs() entries. A partition is the unit of work: its index depends only on its
 own entries and is kept in the build's cache under a digest of them, so an edit
 recomputes one partition. What a reader downloads is shared by all partitions:
 a token's shard file holds one section per partition, so a query makes one
@@ -51,7 +51,8 @@ from .searchtext import WORD_BIT, fnv1a64, fold_table, normalise, units
 from .themes import template_dirs
 
 FOLDER = "search/"  # every file of the index lies below it
-PARTITION_DOCS = 1024
+PARTITION_DOCS = 1024  # at most; a smaller bulletin gets smaller partitions (partition_docs)
+MIN_PARTITION_DOCS = 128
 TITLE_SPAN = 256  # a title's units sit below this position; the other fields follow it
 MAX_COUNT = 63
 UNIGRAM, BIGRAM, WORD, PREFIX, FACET = 1, 2, 3, 4, 5
@@ -122,6 +123,7 @@ class Partitioned:
     digests: list[str]
     shards: int
     small: int
+    size: int  # entries per partition (the last may have fewer)
 
     @property
     def names(self) -> list[str]:
@@ -134,11 +136,19 @@ def partitioned(site: Site, salt: str) -> Partitioned:
     """`salt`: what else a partition's index depends on (the generator's code)."""
     docs = documents(site)
     shards, small = shards_for(len(docs)), small_shards(len(docs))
-    partitions = [docs[i:i + PARTITION_DOCS] for i in range(0, len(docs), PARTITION_DOCS)]
+    size = partition_docs(shards)
+    partitions = [docs[i:i + size] for i in range(0, len(docs), size)]
     digests = [hashlib.sha256(f"{salt}:{shards}:{small}:".encode()
                               + "".join(f"{d.entry.digest}{d.entry.url}" for d in members).encode()).hexdigest()
                for members in partitions]
-    return Partitioned(docs, partitions, digests, shards, small)
+    return Partitioned(docs, partitions, digests, shards, small, size)
+
+
+def partition_docs(shards: int) -> int:
+    """A quarter of the document shards, from MIN_PARTITION_DOCS to PARTITION_DOCS: an edit
+    re-indexes one partition, and in a bulletin of a thousand entries that was all of them.
+    It changes with the shard count, whose change re-indexes everything anyway."""
+    return min(PARTITION_DOCS, max(MIN_PARTITION_DOCS, shards // 4))
 
 
 def prepare(search: Partitioned, store: Path, progress: Callable[[str], None]) -> parallel.Started[None]:
@@ -272,7 +282,7 @@ def _meta(site: Site, search: Partitioned) -> dict[str, object]:
         return [[v, (names or {}).get(v, v), counts[f"{kind}={v}"]] for v in values]
 
     return {
-        "version": 2, "docs": len(search.docs), "partition": PARTITION_DOCS, "title_span": TITLE_SPAN,
+        "version": 2, "docs": len(search.docs), "partition": search.size, "title_span": TITLE_SPAN,
         "facet_shards": FACET_SHARDS, "shards": search.shards, "small": search.small,
         "partitions": [len(members) for members in search.partitions],
         "facets": {"type": facet("type", config.types),

@@ -6,6 +6,7 @@ must find is worked out here from the entries' own text, not from the index.
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import json
 import re
@@ -488,3 +489,25 @@ def test_a_title_of_the_sample_bulletin_is_found_by_a_word_of_it(page: Page, sam
         answer = search_js(page, sample_url, word, limit=1000)
         assert title in [r["title"] for r in answer["results"]], (word, title)
         assert answer["total"] == len(answer["results"])
+
+
+def test_a_bulletin_of_several_partitions_finds_every_entry_newest_first(
+        page: Page, tmp_path: Path, serve_folder: Callable[[Path], str]) -> None:
+    """300 entries: partitions of 128 (the smallest), so the index has three sections per
+    shard file and results come from every partition."""
+    root = tmp_path / "site"
+    write_files(root, {f"content/info/n{n:03d}.md": entry(
+        title=f"第{n:03d}号 {'农村公路' if n % 3 == 0 else '城市供水'}",
+        date=(dt.date(2020, 1, 1) + dt.timedelta(days=n)).isoformat(),
+        body=f"编号 x{n:03d}。" + ("乡道养护。" if n % 7 == 0 else "")) for n in range(300)})
+    assert run_bulletin("build", "--source", root, "--now", NOW).returncode == 0
+    meta = json.loads((root / "output/search/meta.json").read_text(encoding="utf-8"))
+    assert meta["partitions"] == [128, 128, 44]
+    base = serve_folder((root / "output").resolve())
+    answer = search_js(page, base, "农村公路", limit=1000)
+    assert answer["total"] == 100
+    assert [r["title"][:5] for r in answer["results"][:2]] == ["第297号", "第294号"], "newest first"
+    assert {r["title"][:5] for r in answer["results"]} == {f"第{n:03d}号" for n in range(0, 300, 3)}
+    assert {r["title"][:5] for r in search_js(page, base, "乡道养护 农村", limit=1000)["results"]} == {
+        f"第{n:03d}号" for n in range(0, 300, 21)}
+    assert [r["title"][:5] for r in search_js(page, base, "x150")["results"]] == ["第150号"]

@@ -78,6 +78,7 @@ class BuildState:
     # the browsers reload (freeing 30,000 pages holds the interpreter for some 15 ms).
     retired: Preview | None = None
     errors: str = ""
+    version: int = 0  # counts what was published: good previews and failures alike
     changed: threading.Condition = field(default_factory=threading.Condition)
     making: threading.Lock = field(default_factory=threading.Lock)
 
@@ -86,6 +87,7 @@ class BuildState:
             if made is not None:
                 self.retired, self.preview = self.preview, made
             self.errors = errors
+            self.version += 1
             self.changed.notify_all()
 
     def file(self, current: Preview, path: str) -> bytes | None:
@@ -166,14 +168,14 @@ def make_handler(state: BuildState, log: Callable[[str], None]) -> type[http.ser
             self.send_header("Content-Type", "text/event-stream")
             self.send_header("Cache-Control", "no-store")
             self.end_headers()
-            sent = None
+            sent, seen = None, -1
             with contextlib.suppress(OSError):
                 while True:
-                    path = page_path(shown, state.preview)
                     with state.changed:
-                        if sent == state.message(path):
+                        if state.version == seen:
                             state.changed.wait(timeout=15)
-                    message = state.message(path)
+                        seen = state.version
+                    message = state.message(page_path(shown, state.preview))  # once per build
                     if message == sent:
                         self.wfile.write(b": keep-alive\n\n")
                     else:

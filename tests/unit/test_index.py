@@ -380,6 +380,20 @@ def test_a_shard_with_two_tokens_sharing_high_bits_stores_64_bit_keys(make_site:
                    if n != first & 7)
 
 
+
+def test_two_kinds_of_token_with_one_hash_still_list_documents_and_positions_in_order() -> None:
+    # Occurrences come kind after kind, each kind in text order: a 64-bit collision between a
+    # bigram and a word puts document 1 before document 0 in the input.
+    collision = np.uint64(0x1234_5678_9ABC_DEF0)
+    found = index.Occurrences(np.array([collision, collision, collision, 7], dtype=np.uint64),
+                              np.array([1, 0, 1, 0], dtype=np.int32), np.array([5, 3, 2, 9], dtype=np.int32))
+    postings = index.Postings.of(found, 8)
+    shared = [n for n, h in enumerate(postings.token_hash) if h == collision]
+    assert len(shared) == 1, "one token, one list"
+    mine = postings.token_of_posting == shared[0]
+    assert postings.posting_doc[mine].tolist() == [0, 1]
+    assert postings.pos[np.isin(postings.posting_of_occurrence, np.flatnonzero(mine))].tolist() == [3, 2, 5]
+
 # ---- what is excluded never reaches the index ----
 
 HIDDEN = {

@@ -115,12 +115,12 @@ class OutputTree:
         folder.mkdir(parents=True, exist_ok=True)
         self._remove_unwanted(folder, wanted, spare_manifest if trusted else None)
         removed = len(set(live_manifest) - set(wanted))  # pages readers will no longer find
-        to_copy = [p for p in wanted if wanted[p] != spare_manifest.get(p) and
-                   wanted[p] == live_manifest.get(p)]
-        to_make = [p for p in wanted if wanted[p] != spare_manifest.get(p) and
-                   wanted[p] != live_manifest.get(p)]
+        to_copy, to_make = [], []
+        for path, key in wanted.items():
+            if key != spare_manifest.get(path):
+                (to_copy if key == live_manifest.get(path) else to_make).append(path)
         kept = len(wanted) - len(to_copy) - len(to_make)
-        for path in wanted:
+        for path in (*to_copy, *to_make):  # a kept file's path was checked when it was made
             _check_inside(path)
         self._share_from_live(folder, to_copy)
         make(to_make, folder)

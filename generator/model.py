@@ -280,8 +280,9 @@ def _named(published: list[Entry], kind: str, prefix: str, names_of,  # type: ig
     spellings: dict[str, Counter[str]] = defaultdict(Counter)
     for entry in published:
         for name in names_of(entry):
-            members[fold(name)].append(entry)
-            spellings[fold(name)][name] += 1
+            key = fold(name)
+            members[key].append(entry)
+            spellings[key][name] += 1
     shown = {key: min(counts, key=lambda n: (-counts[n], n)) for key, counts in spellings.items()}
     known = memo.get("slugs", {}) if memo is not None else {}
     spelt = dict(known)  # a new dict, so that the cache sees the change

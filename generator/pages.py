@@ -19,6 +19,7 @@ from .entry import Entry
 from .model import Collection, Site
 
 FEED_ENTRIES = 20
+_PLAIN = frozenset({type(None), int, bool, float, dt.datetime})  # their repr is their value
 
 
 @dataclass(frozen=True)
@@ -226,6 +227,7 @@ class Fingerprints:
     def __init__(self) -> None:
         self.memo: dict[int, bytes] = {}
         self.keep: list[Any] = []  # what the memo's ids refer to stays alive
+        self.fields: dict[type, tuple[str, ...]] = {}  # of each dataclass: fields() is slow
 
     def of(self, context: dict[str, Any]) -> str:
         return self._shared(context).hex()
@@ -233,14 +235,18 @@ class Fingerprints:
     def _shared(self, value: Any) -> bytes:
         known = self.memo.get(id(value))
         if known is None:
-            digest = hashlib.sha256(type(value).__name__.encode())
-            if isinstance(value, dict):
+            kind = type(value)
+            digest = hashlib.sha256(kind.__name__.encode())
+            if kind is dict:
                 for key in sorted(value):
                     digest.update(key.encode())
                     self._feed(digest, value[key])
             else:
-                for item in fields(value):
-                    self._feed(digest, getattr(value, item.name))
+                names = self.fields.get(kind)
+                if names is None:
+                    names = self.fields[kind] = tuple(item.name for item in fields(value))
+                for name in names:
+                    self._feed(digest, getattr(value, name))
             known = self.memo[id(value)] = digest.digest()
             self.keep.append(value)
         return known
@@ -249,15 +255,15 @@ class Fingerprints:
         kind = type(value)
         if kind is str:
             digest.update(b"s" + value.encode() + b"\0")
-        elif kind is bytes:  # the search index's section digests: thousands per build
-            digest.update(b"b%d:" % len(value) + value)
         elif kind is Entry:
             digest.update(b"e" + value.digest.encode())
-        elif kind is tuple or kind is list or (isinstance(value, tuple) and not is_dataclass(value)):
+        elif kind is bytes:  # the search index's section digests: thousands per build
+            digest.update(b"b%d:" % len(value) + value)
+        elif kind is tuple or kind is list or isinstance(value, tuple):  # NamedTuples too
             digest.update(b"(%d" % len(value))
             for item in value:
                 self._feed(digest, item)
-        elif value is None or kind is int or kind is bool or kind is float or kind is dt.datetime or kind is Path:
+        elif kind in _PLAIN or isinstance(value, Path):
             digest.update(b"v" + repr(value).encode())
         elif kind is dict or is_dataclass(value):
             digest.update(self._shared(value))

@@ -9,6 +9,7 @@ showing stale data.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, fields, is_dataclass
@@ -25,15 +26,21 @@ _PLAIN = frozenset({type(None), int, bool, float, dt.datetime})  # their repr is
 @dataclass(frozen=True)
 class Page:
     """One output file: rendered from `template`, copied from `copy`, or made by `generate`.
-    `context` must determine the file completely: its fingerprint decides reuse."""
+    Its context must determine the file completely: its fingerprint decides reuse."""
 
     path: str  # output file below the site root
     template: str | None
-    context: dict[str, Any] = field(default_factory=dict)
+    # The context, or the function that makes it when the page is first fingerprinted or made:
+    # serve plans every page at each save and makes only the few a browser asks for.
+    inputs: dict[str, Any] | Callable[[], dict[str, Any]] = field(default_factory=dict)
     copy: Path | None = None
     sitemap: bool = False
     generate: Callable[[], bytes] | None = field(default=None, compare=False)
     group: str | None = None  # files made from one computation (the search shards) share a group
+
+    @functools.cached_property
+    def context(self) -> dict[str, Any]:
+        return self.inputs() if callable(self.inputs) else self.inputs
 
 
 class Crumb(NamedTuple):
@@ -119,26 +126,31 @@ def _publications(site: Site) -> Iterator[Page]:
 
 def _entries(site: Site, source: Path) -> Iterator[Page]:
     for entry in site.entries:
-        issue = site.issue_of.get(entry.path)
-        previous, following = site.neighbours.get(entry.path, (None, None))
-        if issue:
-            crumbs: tuple[Crumb, ...] = (
-                Crumb(issue.publication.name, f"{issue.publication.key}/", "publication"),
-                Crumb(issue, issue.url, "issue"))
-        else:
-            crumbs = (Crumb(site.config.types[entry.type], f"{entry.type}/"),)
-        yield Page(f"{entry.url}index.html", "entry.html", {
-            "entry": entry, "issue": issue, "previous": previous, "next": following,
-            "related": site.related.get(entry.path, ()),
-            "source_url": site.source_url(entry.source) if entry.source else None,
-            "tag_urls": tuple((tag, site.tag_url(tag)) for tag in entry.tags),
-            "linked": _linked(site, (entry,)),
-            "crumbs": (*crumbs, Crumb(entry.title, entry.url)),
-        }, sitemap=True)
+        yield Page(f"{entry.url}index.html", "entry.html", functools.partial(_entry_context, site, entry),
+                   sitemap=True)
         for item in (*entry.attachments, *entry.assets):
             yield Page(f"{entry.url}{item.name}", None, {"size": item.size,
                                                         "entry": entry.digest},
                        copy=source / item.source)
+
+
+def _entry_context(site: Site, entry: Entry) -> dict[str, Any]:
+    issue = site.issue_of.get(entry.path)
+    previous, following = site.neighbours.get(entry.path, (None, None))
+    if issue:
+        crumbs: tuple[Crumb, ...] = (
+            Crumb(issue.publication.name, f"{issue.publication.key}/", "publication"),
+            Crumb(issue, issue.url, "issue"))
+    else:
+        crumbs = (Crumb(site.config.types[entry.type], f"{entry.type}/"),)
+    return {
+        "entry": entry, "issue": issue, "previous": previous, "next": following,
+        "related": site.related.get(entry.path, ()),
+        "source_url": site.source_url(entry.source) if entry.source else None,
+        "tag_urls": tuple((tag, site.tag_url(tag)) for tag in entry.tags),
+        "linked": _linked(site, (entry,)),
+        "crumbs": (*crumbs, Crumb(entry.title, entry.url)),
+    }
 
 
 def _linked(site: Site, entries: Iterable[Entry]) -> tuple[tuple[str, str | bool], ...]:

@@ -11,17 +11,19 @@ its issues.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from .entry import Entry
 from .model import Site
 from .pages import Crumb, Page
 
 MONTHS = tuple(range(1, 13))
+TABLES = ("reports", "adoptions", "units", "types")  # the keys of a year's tables, in their order
 CSV_BOM = "\ufeff"  # without it Excel reads UTF-8 as the local code page and garbles Chinese
 
 
@@ -93,18 +95,29 @@ def year_stats(site: Site, year: int) -> YearStats:
 
 
 def stats_pages(site: Site) -> Iterator[Page]:
-    """/stats/ shows the latest year; /stats/<year>/ each year, with one CSV file per table."""
+    """/stats/ shows the latest year; /stats/<year>/ each year, with one CSV file per table.
+    A year's figures are counted when one of its pages is first fingerprinted or made."""
     shown = years(site) or (site.now.year,)
     section = Crumb("stats", "stats/", "ui")
     for year in shown:
-        data = year_stats(site, year)
-        context = {"stats": data, "years": shown,
-                   "crumbs": (section, Crumb(str(year), f"stats/{year}/", "year"))}
+        data = functools.cache(functools.partial(year_stats, site, year))
+        crumbs = (section, Crumb(str(year), f"stats/{year}/", "year"))
         if year == shown[0]:
-            yield Page("stats/index.html", "stats.html", {**context, "crumbs": (section,)}, sitemap=True)
-        yield Page(f"stats/{year}/index.html", "stats.html", context, sitemap=True)
-        for table in data.tables:
-            yield Page(csv_path(year, table), "stats.csv", {"table": table})
+            yield Page("stats/index.html", "stats.html", functools.partial(_year_context, data, shown, (section,)),
+                       sitemap=True)
+        yield Page(f"stats/{year}/index.html", "stats.html", functools.partial(_year_context, data, shown, crumbs),
+                   sitemap=True)
+        for number, key in enumerate(TABLES):
+            yield Page(f"stats/{year}/{key}.csv", "stats.csv", functools.partial(_table_context, data, number))
+
+
+def _year_context(data: Callable[[], YearStats], shown: tuple[int, ...], crumbs: tuple[Crumb, ...]
+                  ) -> dict[str, Any]:
+    return {"stats": data(), "years": shown, "crumbs": crumbs}
+
+
+def _table_context(data: Callable[[], YearStats], number: int) -> dict[str, Any]:
+    return {"table": data().tables[number]}
 
 
 def csv_path(year: int, table: Table) -> str:

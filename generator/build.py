@@ -87,17 +87,18 @@ def _quiet(_: str) -> None:
     pass
 
 
-def check_sources(source: Path, memory: cache.Memory | None = None, compiled: Path | None = None
+def check_sources(source: Path, memory: cache.Memory | None = None, compiled: Path | None = None,
+                  changed: frozenset[str] | None = None
                   ) -> tuple[Config | None, Loaded | None, list[SourceError]]:
     """Everything `bulletin check` reports: errors and warnings, from every file.
-    `compiled`: where compiled templates are kept between builds."""
+    `compiled`: where compiled templates are kept between builds. `changed`: see load()."""
     config, problems = load_config(source)
     if config is None:
         return None, None, problems
     strings, problems = load_strings(source, config)
     if memory is not None and memory.key != cache_key(config, strings):
         memory.key, memory.results = cache_key(config, strings), {}
-    loaded = load(source, config, strings.get("footnote_back", "{}"), memory)
+    loaded = load(source, config, strings.get("footnote_back", "{}"), memory, changed)
     problems = [*problems, *loaded.errors, *check(loaded, config),
                 *template_problems(source, compiled)]
     return config, loaded, problems
@@ -114,14 +115,15 @@ def build(options: BuildOptions, progress: Progress = _quiet) -> BuildResult:
         return _build(options, progress)
 
 
-def preview(options: BuildOptions, memory: cache.Memory) -> Preview:
+def preview(options: BuildOptions, memory: cache.Memory, changed: frozenset[str] | None = None) -> Preview:
     """The pages of a build of options.source, made by nothing yet. `memory` keeps load results
     between previews in this process; options.output's store keeps compiled templates and the
-    search index."""
+    search index. `changed`: the only content files that may have changed since the last
+    preview (see load()), or None."""
     with _without_cycle_collection():
         tree = OutputTree(options.output)
         with tree.locked():
-            made = _model(options, tree, memory, stored=False)
+            made = _model(options, tree, memory, stored=False, changed=changed)
             pages = _one_page_per_path([*plan(made.site, options.source), *static_pages(options.source)])
             # No site page lies in the index's folder (config.RESERVED keeps types and
             # publications out of it), so the index's pages cannot collide with them.
@@ -159,14 +161,15 @@ class _Made:
     warnings: tuple[SourceError, ...]
 
 
-def _model(options: BuildOptions, tree: OutputTree, memory: cache.Memory, stored: bool) -> _Made:
+def _model(options: BuildOptions, tree: OutputTree, memory: cache.Memory, stored: bool,
+           changed: frozenset[str] | None = None) -> _Made:
     """Load, check and model the site; BuildFailed if any file has an error. `stored`: the
     cache lives in the store (written back here), not only in this process."""
     now = options.now or dt.datetime.now()
     if options.clean:
         memory.results = {}
     tree.cache_folder.mkdir(parents=True, exist_ok=True)
-    config, loaded, problems = check_sources(options.source, memory, tree.cache_folder)
+    config, loaded, problems = check_sources(options.source, memory, tree.cache_folder, changed)
     if config is None or loaded is None:
         raise BuildFailed(problems)
     audience = options.audience or config.default_audience

@@ -45,17 +45,20 @@ class SourceFile:
     stat: StatKey  # size, mtime, inode: cheap change detection for the cache
 
 
-def load(source: Path, config: Config, backlink_title: str = "{}", memory: Memory | None = None) -> Loaded:
+def load(source: Path, config: Config, backlink_title: str = "{}", memory: Memory | None = None,
+         changed: frozenset[str] | None = None) -> Loaded:
     """Every entry and issue file. `backlink_title`: the footnote back-link's tooltip in the
     UI language ({} = number). With `memory`, unchanged files are not read again, and
-    `memory` is updated with this load's results."""
-    files, errors = scan(source)
+    `memory` is updated with this load's results. `changed`: site-relative paths of the only
+    files that may have changed since the load `memory` holds (serve's watcher saw them); then
+    no other file is looked at. None: every file is."""
+    files, errors = _listing(source, memory, changed)
     known = memory.results if memory else {}
     results: dict[str, FileResult] = {}
     to_read = []
     for file in files:
         cached = known.get(file.rel)
-        if cached is not None and still_valid(cached, source, file.stat):
+        if cached is not None and (_untouched(cached, file, changed) or still_valid(cached, source, file.stat)):
             results[file.rel] = cached
         else:
             to_read.append(file)
@@ -65,6 +68,7 @@ def load(source: Path, config: Config, backlink_title: str = "{}", memory: Memor
     if memory is not None:
         memory.changed = memory.changed or bool(to_read) or len(results) != len(known)
         memory.results = results
+        memory.listing = (files, errors)
     ordered = [results[f.rel] for f in files]
     return Loaded(tuple(r.entry for r in ordered if r.entry is not None),
                   tuple(r.issue for r in ordered if r.issue is not None),
@@ -82,6 +86,42 @@ def _read_files(source: Path, config: Config, backlink_title: str, files: list[S
                         for a in ((*entry.attachments, *entry.assets) if entry else ()))
         results[file.rel] = FileResult(file.stat, depends, entry, issue, tuple(problems))
     return results
+
+
+def _listing(source: Path, memory: Memory | None, changed: frozenset[str] | None
+             ) -> tuple[list[SourceFile], list[SourceError]]:
+    """The files to load: the last load's listing with the changed files' stats taken again,
+    when that is enough to know what is there; else a walk over content/. A changed entry or
+    issue file that is gone, or that the listing lacks, means files came or went: a walk."""
+    if changed is None or memory is None or memory.listing is None:
+        return scan(source)
+    files, errors = memory.listing
+    named = {rel for rel in changed if rel.endswith((ENTRY_SUFFIX, *ISSUE_SUFFIXES))
+             and not _ignored(posixpath.basename(rel))}
+    if not named:
+        return files, errors
+    fresh = []
+    for file in files:
+        if file.rel in named:
+            named.discard(file.rel)
+            stat = stat_key(source / file.rel)
+            if stat is None:
+                return scan(source)
+            file = SourceFile(file.rel, stat)
+        fresh.append(file)
+    return scan(source) if named else (fresh, errors)
+
+
+def _untouched(cached: FileResult, file: SourceFile, changed: frozenset[str] | None) -> bool:
+    """Unchanged by the watcher's word: neither the file nor what it depends on was named."""
+    return (changed is not None and cached.stat == file.stat and file.rel not in changed
+            and not any(rel in changed for rel, _ in cached.depends))
+
+
+def still_listed(source: Path, memory: Memory) -> bool:
+    """Whether a walk over content/ finds what the last load listed: serve checks the watcher's
+    word this way when the editor pauses."""
+    return memory.listing == scan(source)
 
 
 def scan(source: Path) -> tuple[list[SourceFile], list[SourceError]]:

@@ -37,7 +37,7 @@ from .build import BuildOptions, Preview, preview
 from .cache import Memory
 from .config import CONFIG_FILE
 from .errors import BuildFailed, format_errors, only_errors
-from .load import CONTENT
+from .load import CONTENT, still_listed
 from .themes import theme_dir
 
 PREFIX = "/__bulletin/"
@@ -201,11 +201,15 @@ def _error_page(text: str, key: str) -> bytes:
 
 
 class _Changes(FileSystemEventHandler):
-    """Wakes the rebuild loop for changes to the site's inputs, and nothing else. An input
-    folder made while serving (a site's first templates/) is watched from then on."""
+    """Wakes the rebuild loop for changes to the site's inputs, and nothing else, and keeps
+    the content files they name: a save then looks at those files only, not at all of
+    content/ (load()). An input folder made while serving (a site's first templates/) is
+    watched from then on."""
 
-    def __init__(self, inputs: list[Path], wake: threading.Event, observer: BaseObserver):
-        self.inputs, self.wake, self.observer = inputs, wake, observer
+    def __init__(self, source: Path, inputs: list[Path], wake: threading.Event, observer: BaseObserver):
+        self.source, self.inputs, self.wake, self.observer = source, inputs, wake, observer
+        self.lock = threading.Lock()
+        self.named: set[str] | None = set()  # None: a folder came, went or moved, so walk them all
 
     def watch(self, folder: Path) -> None:
         self.observer.schedule(self, str(folder), recursive=True)  # again for the same folder: a no-op
@@ -218,7 +222,19 @@ class _Changes(FileSystemEventHandler):
             for folder in set(paths) & set(self.inputs[1:]):
                 self.watch(folder)
         if any(p == i or p.is_relative_to(i) for p in paths for i in self.inputs):
+            with self.lock:
+                if event.is_directory and event.event_type != "modified":
+                    self.named = None
+                elif self.named is not None:
+                    self.named.update(p.relative_to(self.source).as_posix() for p in paths
+                                      if p.is_relative_to(self.source / CONTENT))
             self.wake.set()
+
+    def take(self) -> frozenset[str] | None:
+        """The content files named since the last call; None if that cannot tell what changed."""
+        with self.lock:
+            named, self.named = self.named, set()
+        return None if named is None else frozenset(named)
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -234,11 +250,11 @@ def serve(source: Path, host: str, port: int, audience: str | None = None,
     options = BuildOptions(source=source, output=output, audience=audience, drafts=True)
     memory = Memory()  # what is loaded stays loaded between builds
 
-    def rebuild() -> None:
+    def rebuild(changed: frozenset[str] | None = None) -> None:
         started = time.perf_counter()
         state.retired = None
         try:
-            made = preview(options, memory)
+            made = preview(options, memory, changed)
         except BuildFailed as failed:
             text = format_errors(failed.errors)
             log(f"{text}\nbuild failed: {len(only_errors(failed.errors))} errors; still serving the last good site")
@@ -260,7 +276,7 @@ def serve(source: Path, host: str, port: int, audience: str | None = None,
             wake = threading.Event()
             inputs = [source / CONFIG_FILE, source / CONTENT, source / "templates", theme_dir().resolve()]
             observer = Observer()
-            changes = _Changes(inputs, wake, observer)
+            changes = _Changes(source, inputs, wake, observer)
             observer.schedule(changes, str(source), recursive=False)  # bulletin.yaml, new folders
             for folder in inputs[1:]:
                 if folder.is_dir():
@@ -280,17 +296,22 @@ def serve(source: Path, host: str, port: int, audience: str | None = None,
             # a browser reloads.
             gc.disable()
             stack.callback(gc.enable)
-            garbage = False
+            garbage, unchecked = False, True  # saves made before the watcher started, too
             while True:
                 if not wake.wait(timeout=IDLE_SECONDS):
                     if garbage:
                         state.retired = None
                         gc.collect()
                         garbage = False
+                    if unchecked:  # the watcher's word, checked: a lost event costs a pause, not a stale site
+                        unchecked = False
+                        if not still_listed(source, memory):
+                            rebuild()
                     continue
                 time.sleep(DEBOUNCE_SECONDS)  # one rebuild for an editor's burst of writes
                 wake.clear()
-                rebuild()
-                garbage = True
+                changed = changes.take()
+                rebuild(changed)
+                garbage, unchecked = True, unchecked or changed is not None
         except KeyboardInterrupt:
             log("stopped")

@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
@@ -159,6 +160,24 @@ def test_the_sources_are_not_served(server: tuple[str, int, Path]) -> None:
         text = body.decode("utf-8", errors="replace")
         assert SOURCE_MARK not in text and SECRET not in text, path
 
+
+
+def test_a_change_no_watcher_reports_still_reaches_the_preview(server: tuple[str, int, Path], tmp_path: Path) -> None:
+    # inotify reports a write through a hard link in another folder to no watcher of this one:
+    # the server finds it when it checks the watcher's word, at the editor's next pause.
+    host, port, site = server
+    assert "预览信息" in get(host, port, "/info/a/")[1].decode()
+    elsewhere = tmp_path / "elsewhere.md"
+    os.link(site / "content/info/a.md", elsewhere)
+    with open(elsewhere, "r+", encoding="utf-8") as handle:
+        text = handle.read().replace("预览信息", "无人报告的修改")
+        handle.seek(0)
+        handle.write(text)
+        handle.truncate()
+    deadline = time.monotonic() + 30
+    while "无人报告的修改" not in get(host, port, "/info/a/")[1].decode():
+        assert time.monotonic() < deadline, "the preview never showed the change"
+        time.sleep(0.2)
 
 def test_a_nul_byte_in_the_path_gets_an_answer(server: tuple[str, int, Path]) -> None:
     """A path with %00 is a bad request like any other: answered 400 or 404, not a dropped

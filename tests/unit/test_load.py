@@ -3,8 +3,9 @@
 import os
 from pathlib import Path
 
+from generator.cache import Memory
 from generator.config import default_config
-from generator.load import load
+from generator.load import load, still_listed
 from tests.conftest import MakeSite, entry
 
 
@@ -80,3 +81,61 @@ def test_link_to_a_missing_file_names_its_line(make_site: MakeSite) -> None:
     site = make_site({"content/info/a.md": entry(body="甲\n\n![图](chart.png)")})
     [message] = errors_of(site)
     assert message.startswith("content/info/a.md:8: the link points to a missing file 'content/info/chart.png'")
+
+
+# ---- serve: a save looks at the files the watcher named, and the walk checks its word ----
+
+A, B = "content/info/a.md", "content/info/b.md"
+
+
+def loaded_once(make_site: MakeSite) -> tuple[Path, Memory]:
+    site = make_site({A: entry(title="甲"), B: entry(title="乙")})
+    memory = Memory()
+    load(site, default_config(), memory=memory)
+    return site, memory
+
+
+def titles(site: Path, memory: Memory, changed: frozenset[str] | None) -> dict[str, str]:
+    return {e.path: e.title for e in load(site, default_config(), memory=memory, changed=changed).entries}
+
+
+def rewrite(path: Path, text: str) -> None:
+    path.write_text(text)
+    later = path.stat().st_mtime_ns + 1_000_000_000  # a new stat, however coarse the clock
+    os.utime(path, ns=(later, later))
+
+
+def test_a_named_file_is_read_again(make_site: MakeSite) -> None:
+    site, memory = loaded_once(make_site)
+    rewrite(site / A, entry(title="甲改"))
+    assert titles(site, memory, frozenset({A})) == {A: "甲改", B: "乙"}
+
+
+def test_a_change_the_watcher_missed_is_found_by_the_walk(make_site: MakeSite) -> None:
+    site, memory = loaded_once(make_site)
+    rewrite(site / A, entry(title="甲改"))
+    assert titles(site, memory, frozenset({B}))[A] == "甲", "only named files are looked at"
+    assert not still_listed(site, memory)
+    assert titles(site, memory, None)[A] == "甲改"
+    assert still_listed(site, memory)
+
+
+def test_a_named_new_or_deleted_file_makes_a_walk(make_site: MakeSite) -> None:
+    site, memory = loaded_once(make_site)
+    new = "content/info/c.md"
+    (site / new).write_text(entry(title="丙"))
+    assert titles(site, memory, frozenset({new})) == {A: "甲", B: "乙", new: "丙"}
+    (site / A).unlink()
+    assert titles(site, memory, frozenset({A})) == {B: "乙", new: "丙"}
+    assert still_listed(site, memory)
+
+
+def test_a_named_attachment_reloads_the_entry_that_lists_it(make_site: MakeSite) -> None:
+    attachment = "content/info/名单.xlsx"
+    site = make_site({attachment: b"x" * 100,
+                      A: entry(type="notice", attachments="\n  - {path: 名单.xlsx, title: 名单}")})
+    memory = Memory()
+    load(site, default_config(), memory=memory)
+    rewrite(site / attachment, "y" * 300)
+    found = load(site, default_config(), memory=memory, changed=frozenset({attachment})).entries
+    assert [a.size for a in found[0].attachments] == [300]

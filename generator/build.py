@@ -31,7 +31,7 @@ from .pages import Fingerprints, Page, plan
 from .render import Renderer, make_renderer, template_problems
 from .strings import Strings, load_strings
 from .themes import template_dirs, templates_digest
-from .write import OutputTree, Planned, WriteStats, replace_file
+from .write import OutputTree, WriteStats, replace_file
 
 Progress = Callable[[str], None]
 PARALLEL_FROM = 300  # pages to make before it pays to fork workers
@@ -214,16 +214,16 @@ def _build(options: BuildOptions, progress: Progress) -> BuildResult:
             keys = {p.path: _key(made.shared, p, fingerprints) for p in pages}
         finally:
             indexing.results()
-        pages += index.index_pages(search, site, options.source, store)
-        by_path = _one_page_per_path(pages)
-        planned = [Planned(p.path, keys.get(p.path) or _key(made.shared, p, fingerprints)) for p in pages]
-        written = tree.write(planned, functools.partial(_make, by_path, made.renderer, progress),
+        searched = list(index.index_pages(search, site, options.source, store))
+        by_path = _one_page_per_path([*pages, *searched])
+        keys.update((p.path, _key(made.shared, p, fingerprints)) for p in searched)
+        written = tree.write(keys, functools.partial(_make, by_path, made.renderer, progress),
                              clean=options.clean)
         index.forget_others(search, store)
         moments = [m for e in made.loaded.entries for m in (e.publish_at, e.expire_at, e.pinned_until) if m]
         inputs.remember(tree.store, print_of_inputs, now, moments, tree.manifest_path(tree.live_slot() or ""),
-                        inputs.LastBuild(len(site.entries), len(pages), tuple(map(str, made.warnings))))
-    return BuildResult(len(site.entries), len(pages), time.perf_counter() - started, written, made.warnings)
+                        inputs.LastBuild(len(site.entries), len(by_path), tuple(map(str, made.warnings))))
+    return BuildResult(len(site.entries), len(by_path), time.perf_counter() - started, written, made.warnings)
 
 
 def _one_page_per_path(pages: list[Page]) -> dict[str, Page]:

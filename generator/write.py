@@ -20,7 +20,7 @@ import contextlib
 import os
 import pickle
 import shutil
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,12 +28,6 @@ from .errors import BuildFailed, SourceError
 from .links import exclusive, switch
 
 SLOTS = ("a", "b")
-
-
-@dataclass(frozen=True)
-class Planned:
-    path: str
-    key: str  # fingerprint of everything the file depends on
 
 
 @dataclass(frozen=True)
@@ -92,18 +86,17 @@ class OutputTree:
     def cache_folder(self) -> Path:
         return self.store / "cache"
 
-    def write(self, planned: Iterable[Planned], make: Callable[[list[str], Path], None],
+    def write(self, wanted: dict[str, str], make: Callable[[list[str], Path], None],
               clean: bool = False) -> WriteStats:
-        """Bring the spare folder to `planned` and make it current.
+        """Bring the spare folder to `wanted` (path -> fingerprint of everything the file depends
+        on) and make it current.
 
         `make(paths, folder)` writes the files that must be made anew into the
         folder; a file whose key matches the spare folder's manifest is kept,
         one that matches the live folder's is copied from there.
         """
-        planned = list(planned)
         live = self.live_slot()
         live_manifest = {} if clean else self.manifest(live)
-        wanted = {p.path: p.key for p in planned}
         if live and not clean and wanted == live_manifest:
             return WriteStats(0, 0, len(wanted), 0, False)
         spare = SLOTS[1] if live == SLOTS[0] else SLOTS[0]

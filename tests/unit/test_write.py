@@ -5,18 +5,16 @@ from pathlib import Path
 import pytest
 
 from generator.errors import BuildFailed
-from generator.write import OutputTree, Planned, replace_file
+from generator.write import OutputTree, replace_file
 
 
 def files(pairs: dict[str, str]):  # type: ignore[no-untyped-def]
-    planned = [Planned(path, key) for path, key in pairs.items()]
-
     def make(paths: list[str], folder: Path) -> None:
         for path in paths:
             (folder / path).parent.mkdir(parents=True, exist_ok=True)
             replace_file(folder / path, f"{path}={pairs[path]}".encode())
 
-    return planned, make
+    return dict(pairs), make
 
 
 def read(output: Path) -> dict[str, str]:

@@ -24,6 +24,7 @@ ARTIFACTS = REPO / "tests" / "artifacts" / "print"
 PT_PER_MM = 72 / 25.4
 A4 = (210 * PT_PER_MM, 297 * PT_PER_MM)
 TEXT_LEFT, TEXT_RIGHT, TEXT_BOTTOM = 28 * PT_PER_MM, 184 * PT_PER_MM, 262 * PT_PER_MM  # GB/T 9704 text block
+LINE = 225 * PT_PER_MM / 22  # one line of the 28 x 22 grid
 ONE_CHARACTER = 14  # pt: page numbers stand one 四号 character in from the outside edge
 
 
@@ -62,11 +63,31 @@ def flat(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
-def words(pdf: Path, number: int) -> list[tuple[str, float, float, float]]:
-    """(word, left, right, top) of each word on one page, in points."""
-    found = re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="[\d.]+">([^<]*)</word>',
+def words(pdf: Path, number: int) -> list[tuple[str, float, float, float, float]]:
+    """(word, left, right, top, bottom) of each word on one page, in points."""
+    found = re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>',
                        run("pdftotext", "-bbox", "-f", str(number), "-l", str(number), pdf, "-"))
-    return [(word, float(left), float(right), float(top)) for left, top, right, word in found]
+    return [(word, float(left), float(right), float(top), float(bottom)) for left, top, right, bottom, word in found]
+
+
+def lowest_line(pdf: Path, number: int) -> tuple[str, float]:
+    """The text of the lowest line in a page's text block (the page number below it left out) and its bottom."""
+    block = [(left, word, bottom) for word, left, _, top, bottom in words(pdf, number)
+             if (top + bottom) / 2 < TEXT_BOTTOM]
+    assert block, f"page {number} has no text"
+    bottom = max(b for *_, b in block)
+    return "".join(word for _, word, b in sorted(block) if b > bottom - 2), bottom
+
+
+def assert_distribution_at_the_foot(pdf: Path, lines: list[str], what: str) -> None:
+    """The 版记 (its lines as the page shows them) stands whole on the last page, its last line on the last line."""
+    pages = len(page_sizes(pdf))
+    last_page = flat(pdf_text(pdf, pages))
+    assert all(flat(line) in last_page for line in lines), f"{what}: the 版记 is not whole on the last page"
+    text, bottom = lowest_line(pdf, pages)
+    assert flat(lines[-1]).endswith(flat(text)), f"{what}: the last page ends with {text!r}, not the 版记"
+    assert abs(bottom - TEXT_BOTTOM) < LINE / 2, \
+        f"{what}: the 版记 ends {(TEXT_BOTTOM - bottom) / PT_PER_MM:.1f} mm above the foot of the text block"
 
 
 def test_every_sample_issue_prints_as_an_a4_bulletin(page: Page, sample_output: Path, sample_url: str) -> None:
@@ -85,7 +106,8 @@ def test_every_sample_issue_prints_as_an_a4_bulletin(page: Page, sample_output: 
         text = flat(pdf_text(pdf))
         assert flat(name) in flat(pdf_text(pdf, 1)), f"{view}: the masthead is not on page 1"
         assert titles and all(flat(title) in text for title in titles), f"{view}: item titles not selectable"
-        assert all(flat(line) in flat(pdf_text(pdf, len(sizes))) for line in recipients), view
+        if recipients:
+            assert_distribution_at_the_foot(pdf, recipients, view)
         with_distribution += any(line.startswith("报：") for line in recipients)
         for number in range(1, len(sizes) + 1):
             assert re.search(rf"—\s*{number}\s*—", pdf_text(pdf, number)), f"{view}: no page number on page {number}"
@@ -245,10 +267,109 @@ def test_each_items_ids_and_footnote_links_stay_its_own(page: Page, headed_issue
 
 def test_first_page_marks_and_last_page_distribution(page: Page, headed_issue: str) -> None:
     pdf = keep(pdf_of(page, headed_issue), "marks")
-    first = {word: (left, right) for word, left, right, _ in words(pdf, 1)}
+    first = {word: (left, right) for word, left, right, *_ in words(pdf, 1)}
     assert abs(first["秘密★1年"][0] - TEXT_LEFT) < 2, "the classification stands top left"
     assert abs(first["000123"][1] - TEXT_RIGHT) < 2, "the copy number stands top right"
     text = flat(pdf_text(pdf, 1))
     assert "2026年第7期总第412期" in text
     last = flat(pdf_text(pdf, len(page_sizes(pdf))))
     assert "报：市委常委。" in last and "发：各县（区）委办公室。" in last and "（共印80份）" in last
+
+
+DISTRIBUTED_ISSUE = """\
+publication: xinxi
+number: {number}
+year: 2026
+date: 2026-11-20
+report_to: [市委常委, 市人大常委会、市政府、市政协主要领导]
+copy_to: [市纪委监委, 市中级法院, 市检察院]
+distribute_to: [各县（区）委办公室, 市直各部门（单位）]
+copies: 80
+"""
+EARLY, FULL = 8, 9  # issues whose one item ends high on page 2, and on the last line of page 2
+
+
+def body_lines(count: int) -> str:
+    """Paragraphs of one printed line each (24 characters after the two-character indent, on a 28-character line)."""
+    return "\n\n".join(f"第{n:02d}行正文用于测试版记在末页底部的位置是否正确" for n in range(1, count + 1))
+
+
+@pytest.fixture
+def distributed_site(make_site: MakeSite, serve_folder: Callable[[Path], str]) -> str:
+    """Issues with a 版记 whose text ends early on a page, or fills it; and one without: the site's URL."""
+    site = make_site({
+        f"content/issues/xinxi-{EARLY}.yaml": DISTRIBUTED_ISSUE.format(number=EARLY),
+        f"content/issues/xinxi-{FULL}.yaml": DISTRIBUTED_ISSUE.format(number=FULL),
+        # 13 lines under the masthead fill page 1, 22 lines page 2.
+        "content/info/early.md": entry(title="早早结束", publication="xinxi", issue=f"{{number: {EARLY}, item: 1}}",
+                                       body=body_lines(20)),
+        "content/info/full.md": entry(title="排满末页", publication="xinxi", issue=f"{{number: {FULL}, item: 1}}",
+                                      body=body_lines(35)),
+        "content/info/plain.md": entry(title="没有版记", publication="xinxi", issue="{number: 10, item: 1}",
+                                       body=body_lines(3)),
+    })
+    result = run_bulletin("build", "--source", site, "--now", SAMPLE_NOW)
+    assert result.returncode == 0, result.stderr
+    return serve_folder((site / "output").resolve())
+
+
+# Chromium's page.pdf() fires beforeprint; a tool that prints without it gets the 版记 placed on load.
+NO_BEFOREPRINT = "window.addEventListener('beforeprint', event => event.stopImmediatePropagation(), true);"
+
+
+@pytest.mark.parametrize(("number", "path", "init"), [
+    pytest.param(EARLY, "print/", "", id="early-print-view"),
+    pytest.param(EARLY, "", "", id="early-issue-page"),
+    pytest.param(FULL, "print/", "", id="full-print-view"),
+    pytest.param(FULL, "", "", id="full-issue-page"),
+    pytest.param(FULL, "", NO_BEFOREPRINT, id="full-issue-page-without-beforeprint"),
+])
+def test_the_distribution_block_stands_at_the_foot_of_the_last_page(page: Page, distributed_site: str, number: int,
+                                                                    path: str, init: str) -> None:
+    if init:
+        page.add_init_script(init)
+    url = urljoin(distributed_site, f"xinxi/2026/{number}/{path}")
+    pdf = keep(pdf_of(page, url), f"foot-{number}-{'view' if path else 'issue'}{'-without-beforeprint' * bool(init)}")
+    lines = page.locator(".print-distribution p").all_inner_texts()
+    assert [line[:2] for line in lines] == ["报：", "送：", "发：", "（共"]
+    pages = len(page_sizes(pdf))
+    assert pages == (2 if number == EARLY else 3), f"{url} prints on {pages} pages"
+    assert_distribution_at_the_foot(pdf, lines, url)
+    last_body = "第20行" if number == EARLY else "第35行"
+    body_page = next(n for n in range(1, pages + 1) if last_body in pdf_text(pdf, n))
+    body_bottom = max(bottom for word, *_, bottom in words(pdf, body_page) if word.startswith(last_body))
+    if number == EARLY:
+        # The text ends high on the last page, and the 版记 stands far below it, not right after it.
+        assert body_page == pages and body_bottom < TEXT_BOTTOM - 8 * LINE, f"{url}: the text ends too low"
+        first = min(top for word, _, _, top, _ in words(pdf, pages) if word.startswith("报："))
+        assert first > body_bottom + 4 * LINE, f"{url}: the 版记 follows the text"
+    else:
+        # The text takes page 2 to its last line: the 版记 goes whole to page 3, alone, at its foot.
+        assert body_page == pages - 1 and abs(body_bottom - TEXT_BOTTOM) < LINE / 2, f"{url}: page 2 is not full"
+        assert "正文" not in pdf_text(pdf, pages), f"{url}: the text runs on to the 版记's page"
+
+
+def test_the_foot_is_measured_alike_in_any_medium_and_window(page: Page, distributed_site: str) -> None:
+    """The 版记's place is measured on a copy laid out as the paper: a narrow window or print media change nothing."""
+    found = set()
+    for media, width in (("screen", 1280), ("screen", 480), ("print", 1280)):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.emulate_media(media=media)
+        for path in ("print/", ""):
+            page.goto(urljoin(distributed_site, f"xinxi/2026/{EARLY}/{path}"))
+            found.add(page.locator(".print-distribution").evaluate("e => e.style.getPropertyValue('--print-foot')"))
+    assert len(found) == 1, f"measured differently: {found}"
+    assert float(found.pop().removesuffix("px")) * 0.75 > 5 * LINE  # px to pt: the text ends well up the page
+    # Without a 版记 there is nothing to place (and the page fixture sees no script error).
+    page.goto(urljoin(distributed_site, "xinxi/2026/10/print/"))
+    expect(page.locator(".print-item-title")).to_have_text("没有版记")
+    expect(page.locator(".print-distribution")).to_have_count(0)
+
+
+def test_a_page_changed_after_loading_is_measured_again_when_printed(page: Page, distributed_site: str) -> None:
+    url = urljoin(distributed_site, f"xinxi/2026/{EARLY}/print/")
+    page.goto(url)
+    page.evaluate("for (const p of [...document.querySelectorAll('.print-item-body p')].slice(-5)) p.remove()")
+    pdf = keep(page.pdf(prefer_css_page_size=True), f"foot-{EARLY}-changed")
+    assert "第15行" in pdf_text(pdf) and "第16行" not in pdf_text(pdf)
+    assert_distribution_at_the_foot(pdf, page.locator(".print-distribution p").all_inner_texts(), url)

@@ -68,6 +68,7 @@ class Preview:
     renderer: Renderer
     shared: str  # what every page depends on besides its context
     entries: int
+    warnings: tuple[SourceError, ...]
 
     def page(self, path: str) -> Page | None:
         return self.search().get(path) if path.startswith(index.FOLDER) else self.pages.get(path)
@@ -129,7 +130,7 @@ def preview(options: BuildOptions, memory: cache.Memory, changed: frozenset[str]
             # publications out of it), so the index's pages cannot collide with them.
             search = functools.cache(functools.partial(_search_pages, made.site, options.source,
                                                        tree.cache_folder / "search"))
-            return Preview(pages, search, made.renderer, made.shared, len(made.site.entries))
+            return Preview(pages, search, made.renderer, made.shared, len(made.site.entries), made.warnings)
 
 
 def _search_pages(site: Site, source: Path, store: Path) -> dict[str, Page]:

@@ -36,7 +36,7 @@ from watchdog.observers.api import BaseObserver
 from .build import BuildOptions, Preview, preview
 from .cache import Memory
 from .config import CONFIG_FILE
-from .errors import BuildFailed, format_errors, only_errors
+from .errors import BuildFailed, SourceError, format_errors, only_errors
 from .load import CONTENT, still_listed
 from .themes import theme_dir
 
@@ -250,7 +250,10 @@ def serve(source: Path, host: str, port: int, audience: str | None = None,
     options = BuildOptions(source=source, output=output, audience=audience, drafts=True)
     memory = Memory()  # what is loaded stays loaded between builds
 
+    warned: tuple[SourceError, ...] = ()  # the warnings last shown
+
     def rebuild(changed: frozenset[str] | None = None) -> None:
+        nonlocal warned
         started = time.perf_counter()
         state.retired = None
         try:
@@ -262,6 +265,9 @@ def serve(source: Path, host: str, port: int, audience: str | None = None,
             return
         state.publish(made=made)
         log(f"rebuilt in {time.perf_counter() - started:.2f} s: {made.entries} entries")
+        if made.warnings != warned:  # once, not at every save
+            log(format_errors(made.warnings) if made.warnings else "no warnings left")
+            warned = made.warnings
 
     if threading.current_thread() is threading.main_thread():
         # A service manager stops the server with SIGTERM: leave as Ctrl+C does, removing the

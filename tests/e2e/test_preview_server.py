@@ -190,6 +190,37 @@ def test_a_nul_byte_in_the_path_gets_an_answer(server: tuple[str, int, Path]) ->
     assert get(host, port, "/")[0] == 200
 
 
+
+def test_warnings_show_in_the_terminal_once_and_when_they_go(make_site: MakeSite) -> None:
+    site = make_site({"content/info/a.md": entry(title="一", publication="xinxi", issue=1),
+                      "content/info/c.md": entry(title="三", publication="xinxi", issue=3)})
+    process = subprocess.Popen([sys.executable, "-m", "generator", "serve", "--source", str(site), "--port", "0"],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               env={**os.environ, "PYTHONPATH": str(REPO)})
+    lines: list[str] = []
+    threading.Thread(target=lambda: lines.extend(process.stdout or ()), daemon=True).start()
+
+    def said(text: str) -> int:
+        deadline = time.monotonic() + 30
+        while not any(text in line for line in lines):
+            assert time.monotonic() < deadline, f"serve never said {text!r}:\n{''.join(lines)}"
+            time.sleep(0.1)
+        return sum(text in line for line in lines)
+
+    try:
+        assert said("第1期 is followed by 第3期") == 1
+        assert "content/info/c.md:1" in "".join(lines), "the warning names its file and line"
+        (site / "content/info/a.md").write_text(entry(title="一（改）", publication="xinxi", issue=1))
+        said("rebuilt in")
+        while sum("rebuilt in" in line for line in lines) < 2:
+            time.sleep(0.1)
+        assert said("第1期 is followed by 第3期") == 1, "shown once, not at every save"
+        (site / "content/info/b.md").write_text(entry(title="二", publication="xinxi", issue=2))
+        said("no warnings left")
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=20)
+
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
 def test_a_stopped_server_leaves_no_work_folder(make_site: MakeSite, tmp_path: Path, stop: signal.Signals) -> None:
     """Stopped by a service manager (SIGTERM) or Ctrl+C, even started as a shell's background job

@@ -312,7 +312,8 @@ def _related_reusing(published: list[Entry], memo: dict[str, Any] | None) -> dic
     known = memo.get("related") if memo is not None else None
     by_path = {e.path: e for e in published}
     if known is not None and known[0] == signature:
-        return {path: tuple(by_path[p] for p in paths) for path, paths in known[1].items()}
+        entry_at = by_path.__getitem__
+        return {path: tuple(map(entry_at, paths)) for path, paths in known[1].items()}
     related = _related(published)
     if memo is not None:
         memo["related"] = (signature, {path: tuple(e.path for e in entries) for path, entries in related.items()})

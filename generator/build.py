@@ -45,7 +45,7 @@ class BuildOptions:
     drafts: bool = False
     now: dt.datetime | None = None
     clean: bool = False
-    inputs: str | None = None  # their fingerprint, if the caller took it before reading any (the CLI)
+    inputs: inputs.Inputs | None = None  # if the caller took them before reading any (the CLI)
 
 
 @dataclass(frozen=True)
@@ -89,17 +89,17 @@ def _quiet(_: str) -> None:
 
 
 def check_sources(source: Path, memory: cache.Memory | None = None, compiled: Path | None = None,
-                  changed: frozenset[str] | None = None
+                  listing: inputs.Listing | None = None
                   ) -> tuple[Config | None, Loaded | None, list[SourceError]]:
     """Everything `bulletin check` reports: errors and warnings, from every file.
-    `compiled`: where compiled templates are kept between builds. `changed`: see load()."""
+    `compiled`: where compiled templates are kept between builds. `listing`: see load()."""
     config, problems = load_config(source)
     if config is None:
         return None, None, problems
     strings, problems = load_strings(source, config)
     if memory is not None and memory.key != cache_key(config, strings):
         memory.key, memory.results = cache_key(config, strings), {}
-    loaded = load(source, config, strings.get("footnote_back", "{}"), memory, changed)
+    loaded = load(source, config, strings.get("footnote_back", "{}"), memory, listing)
     problems = [*problems, *loaded.errors, *check(loaded, config),
                 *template_problems(source, compiled)]
     return config, loaded, problems
@@ -116,15 +116,14 @@ def build(options: BuildOptions, progress: Progress = _quiet) -> BuildResult:
         return _build(options, progress)
 
 
-def preview(options: BuildOptions, memory: cache.Memory, changed: frozenset[str] | None = None) -> Preview:
+def preview(options: BuildOptions, memory: cache.Memory, listing: inputs.Listing | None = None) -> Preview:
     """The pages of a build of options.source, made by nothing yet. `memory` keeps load results
     between previews in this process; options.output's store keeps compiled templates and the
-    search index. `changed`: the only content files that may have changed since the last
-    preview (see load()), or None."""
+    search index. `listing`: see load()."""
     with _without_cycle_collection():
         tree = OutputTree(options.output)
         with tree.locked():
-            made = _model(options, tree, memory, stored=False, changed=changed)
+            made = _model(options, tree, memory, stored=False, listing=listing)
             pages = _one_page_per_path([*plan(made.site, options.source), *static_pages(options.source)])
             # No site page lies in the index's folder (config.RESERVED keeps types and
             # publications out of it), so the index's pages cannot collide with them.
@@ -163,14 +162,14 @@ class _Made:
 
 
 def _model(options: BuildOptions, tree: OutputTree, memory: cache.Memory, stored: bool,
-           changed: frozenset[str] | None = None) -> _Made:
+           listing: inputs.Listing | None = None) -> _Made:
     """Load, check and model the site; BuildFailed if any file has an error. `stored`: the
     cache lives in the store (written back here), not only in this process."""
     now = options.now or dt.datetime.now()
     if options.clean:
         memory.results = {}
     tree.cache_folder.mkdir(parents=True, exist_ok=True)
-    config, loaded, problems = check_sources(options.source, memory, tree.cache_folder, changed)
+    config, loaded, problems = check_sources(options.source, memory, tree.cache_folder, listing)
     if config is None or loaded is None:
         raise BuildFailed(problems)
     audience = options.audience or config.default_audience
@@ -198,14 +197,13 @@ def _build(options: BuildOptions, progress: Progress) -> BuildResult:
         raise BuildFailed(tree.check())
     now = options.now or dt.datetime.now()
     # Taken before reading anything: a file changed during the build makes the next one build.
-    print_of_inputs = options.inputs or inputs.fingerprint(options.source, options.output, options.audience,
-                                                           options.drafts)
+    taken = options.inputs or inputs.take(options.source, options.output, options.audience, options.drafts)
     with tree.locked():
         config, _ = load_config(options.source)
         strings, _ = load_strings(options.source, config) if config else ({}, [])
         key = cache_key(config, strings) if config else ""
         memory = cache.Memory(key) if options.clean or not config else cache.read(tree.cache_folder, key)
-        made = _model(dataclasses.replace(options, now=now), tree, memory, stored=True)
+        made = _model(dataclasses.replace(options, now=now), tree, memory, stored=True, listing=taken.listing)
         progress(f"loaded {len(made.loaded.entries)} entries")
         site, fingerprints = made.site, Fingerprints()
         search, store = index.partitioned(site, code_digest()), tree.cache_folder / "search"
@@ -222,7 +220,7 @@ def _build(options: BuildOptions, progress: Progress) -> BuildResult:
                              clean=options.clean)
         index.forget_others(search, store)
         moments = [m for e in made.loaded.entries for m in (e.publish_at, e.expire_at, e.pinned_until) if m]
-        inputs.remember(tree.store, print_of_inputs, now, moments, tree.manifest_path(tree.live_slot() or ""),
+        inputs.remember(tree.store, taken.fingerprint, now, moments, tree.manifest_path(tree.live_slot() or ""),
                         inputs.LastBuild(len(site.entries), len(by_path), tuple(map(str, made.warnings))))
     return BuildResult(len(site.entries), len(by_path), time.perf_counter() - started, written, made.warnings)
 

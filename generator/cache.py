@@ -56,7 +56,7 @@ class Memory:
     stored_derived: dict[str, Any] = field(default_factory=dict)
     base: str = ""  # names the stored base; a journal record counts only for its base
     journal: int = 0  # bytes of valid records in the journal (a torn last record is cut off)
-    listing: Any = None  # the last load's files and stats, as load.scan found them (not stored)
+    listing: Any = None  # the inputs.Listing of the last load (serve; not stored)
 
     def reusable(self, key: str) -> dict[str, FileResult]:
         return self.results if key == self.key else {}

@@ -116,7 +116,7 @@ def _build(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     started = time.perf_counter()
     from .inputs import nothing_to_build
 
-    last, print_of_inputs = nothing_to_build(args.source, output, args.audience, args.drafts, now)
+    last, taken = nothing_to_build(args.source, output, args.audience, args.drafts, now)
     if last is not None and not args.clean:
         if last.warnings:
             print("\n".join(last.warnings), file=sys.stderr)
@@ -126,7 +126,7 @@ def _build(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from .build import BuildOptions, build
 
     options = BuildOptions(source=args.source, output=output, audience=args.audience, drafts=args.drafts,
-                           now=now, clean=args.clean, inputs=print_of_inputs)
+                           now=now, clean=args.clean, inputs=taken)
     try:
         with _last_in_process():
             result = build(options, progress)

@@ -1,11 +1,13 @@
-"""Is there anything to build? A fingerprint of everything a build reads.
+"""Is there anything to build? A fingerprint of everything a build reads, and the
+listing of content/ that goes with it.
 
 When the sources, templates, configuration, code and options are those of the
 last successful build, and the build's clock has not crossed a moment where an
 entry is published, withdrawn or unpinned, the output is already exactly what
 the build would write. Checking that costs a walk over the files' stats, so
 this module imports nothing heavy: a build with nothing to do returns before
-the generator's libraries are even loaded.
+the generator's libraries are even loaded. A build that has something to do
+loads the files of the same walk (`Listing`): content/ is walked once.
 """
 
 from __future__ import annotations
@@ -14,12 +16,19 @@ import datetime as dt
 import hashlib
 import json
 import os
+import posixpath
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import SourceError
 from .themes import template_dirs
 from .write import OutputTree
+
+CONTENT = "content"
+ENTRY_SUFFIX = ".md"
+ISSUE_SUFFIXES = (".yaml", ".yml")
+StatKey = tuple[int, int, int]  # size, modification time, inode: cheap change detection
 
 RECORD = "inputs.json"
 LIBRARIES = ("Jinja2", "Markdown", "nh3", "PyYAML", "OpenCC", "pypinyin", "numpy")
@@ -32,16 +41,44 @@ class LastBuild:
     warnings: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class SourceFile:
+    rel: str  # site-relative POSIX path, e.g. content/info/2026/a.md
+    stat: StatKey
+
+
+@dataclass(frozen=True)
+class Listing:
+    """What a walk over content/ found: the entry and issue files to load, in a stable order,
+    what is wrong with the folder, and a digest of every file's stat (ignored files too: an
+    entry's attachment may have any name)."""
+
+    files: tuple[SourceFile, ...]
+    errors: tuple[SourceError, ...]
+    digest: str
+
+    def loads_as(self, other: Listing) -> bool:
+        """Whether both list the same files to load, as they were (a new editor's swap file
+        changes only the digest)."""
+        return self.files == other.files and self.errors == other.errors
+
+
+@dataclass(frozen=True)
+class Inputs:
+    fingerprint: str  # of everything the build reads, taken before it reads any of it
+    listing: Listing
+
+
 def nothing_to_build(source: Path, output: Path, audience: str | None, drafts: bool,
-                     now: dt.datetime) -> tuple[LastBuild | None, str]:
+                     now: dt.datetime) -> tuple[LastBuild | None, Inputs]:
     """The last build's counts if building now would change nothing, else None; and the
-    fingerprint of the inputs, for the build to remember."""
+    inputs, for the build to load and remember."""
     tree = OutputTree(output)
-    print_of_inputs = fingerprint(source, output, audience, drafts)
+    taken = take(source, output, audience, drafts)
     live = tree.live_slot()
     if live is None:
-        return None, print_of_inputs
-    return unchanged(tree.store, print_of_inputs, now, tree.manifest_path(live)), print_of_inputs
+        return None, taken
+    return unchanged(tree.store, taken.fingerprint, now, tree.manifest_path(live)), taken
 
 
 def code() -> str:
@@ -70,13 +107,87 @@ def _installed(library: str) -> str:
     return library
 
 
-def fingerprint(source: Path, output: Path, audience: str | None, drafts: bool) -> str:
-    digest = hashlib.sha256(f"{audience}\0{drafts}\0{output.absolute()}\0{code()}".encode())
+def take(source: Path, output: Path, audience: str | None, drafts: bool) -> Inputs:
+    listing = scan(source)
+    digest = hashlib.sha256(f"{audience}\0{drafts}\0{output.absolute()}\0{code()}\0{listing.digest}".encode())
     config = source / "bulletin.yaml"
     digest.update(config.read_bytes() if config.exists() else b"(no configuration)")
-    for folder in (source / "content", *template_dirs(source)):
+    for folder in template_dirs(source):
         _stats(folder, digest)
-    return digest.hexdigest()
+    return Inputs(digest.hexdigest(), listing)
+
+
+def scan(source: Path) -> Listing:
+    root = source / CONTENT
+    if not root.is_dir():
+        return Listing((), (SourceError(CONTENT, 1, f"no content folder at {root}",
+                                        "run bulletin in the folder that holds bulletin.yaml and content/,"
+                                        " or pass --source"),), "(no content)")
+    files: list[SourceFile] = []
+    errors: list[SourceError] = []
+    lines: list[str] = []
+    _walk(str(root), CONTENT, os.path.realpath(root), files, errors, lines, False)
+    return Listing(tuple(sorted(files, key=lambda f: f.rel)), tuple(errors),
+                   hashlib.sha256("".join(lines).encode()).hexdigest())
+
+
+def _walk(folder: str, rel_folder: str, real_root: str, files: list[SourceFile], errors: list[SourceError],
+          lines: list[str], ignored: bool) -> None:
+    """os.scandir, not pathlib: a site has tens of thousands of files and this runs every build.
+    What is `ignored` (below an ignored name) counts for the digest only."""
+    with os.scandir(folder) as found:
+        items = sorted(found, key=lambda item: item.name)
+    for item in items:
+        rel = f"{rel_folder}/{item.name}"
+        skip = ignored or _ignored(item.name)
+        if item.is_symlink():
+            target = os.path.realpath(item.path)
+            lines.append(f"{rel}\0->{target}\n")
+            if skip:
+                continue
+            if os.path.commonpath([target, real_root]) != real_root:
+                errors.append(SourceError(rel, 1, f"symbolic link to {target}, outside content/",
+                                          "copy the file into content/ instead of linking to it"))
+                continue
+            if os.path.isdir(target):
+                errors.append(SourceError(rel, 1, "symbolic link to a folder",
+                                          "move the folder here; linked folders are not followed"))
+                continue
+        elif item.is_dir(follow_symlinks=False):
+            _walk(item.path, rel, real_root, files, errors, lines, skip)
+            continue
+        try:
+            st = item.stat()  # a link's target, inside content/
+        except OSError:  # deleted while we look: simply not there
+            continue
+        lines.append(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ino}\n")
+        if not skip and rel.endswith((ENTRY_SUFFIX, *ISSUE_SUFFIXES)):
+            files.append(SourceFile(rel, (st.st_size, st.st_mtime_ns, st.st_ino)))
+
+
+def _ignored(name: str) -> bool:
+    # Editors' swap and backup files, and hidden files, are not content.
+    return name.startswith((".", "#", "~")) or name.endswith(("~", ".swp", ".tmp"))
+
+
+def relisted(source: Path, listing: Listing, changed: frozenset[str]) -> Listing:
+    """`listing` with the stats of the `changed` files taken again, when that is enough to know
+    what content/ holds: serve's watcher names the files a save touched. A named entry or issue
+    file that is gone, or that the listing lacks, means files came or went: a new walk."""
+    named = {rel for rel in changed if rel.endswith((ENTRY_SUFFIX, *ISSUE_SUFFIXES))
+             and not _ignored(posixpath.basename(rel))}
+    fresh = []
+    for file in listing.files:
+        if file.rel in named:
+            named.discard(file.rel)
+            try:
+                st = os.stat(source / file.rel)
+            except OSError:
+                return scan(source)
+            file = SourceFile(file.rel, (st.st_size, st.st_mtime_ns, st.st_ino))
+        fresh.append(file)
+    # The digest is not kept up to date: serve never compares fingerprints.
+    return scan(source) if named else Listing(tuple(fresh), listing.errors, listing.digest)
 
 
 def _stats(folder: Path, digest: hashlib._Hash) -> None:

@@ -9,25 +9,22 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import os
 import posixpath
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from . import parallel
-from .cache import FileResult, Memory, StatKey, stat_key, still_valid
+from .cache import FileResult, Memory, stat_key, still_valid
 from .config import Config
 from .entry import Attachment, Body, Entry, validate
 from .errors import SourceError
 from .frontmatter import read_yaml, split
+from .inputs import CONTENT, ENTRY_SUFFIX, ISSUE_SUFFIXES, Listing, SourceFile, scan
 from .issuefile import IssueInfo, validate_issue
 from .markdown import Converter
 
-CONTENT = "content"
 MAX_ENTRY_BYTES = 2 * 1024 * 1024
-ENTRY_SUFFIX = ".md"
-ISSUE_SUFFIXES = (".yaml", ".yml")
 PARALLEL_FROM = 200  # files to read before it pays to fork workers
 
 
@@ -39,26 +36,19 @@ class Loaded:
     paths: frozenset[str]  # every entry file found, loaded or not: link targets
 
 
-@dataclass(frozen=True)
-class SourceFile:
-    rel: str  # site-relative POSIX path, e.g. content/info/2026/a.md
-    stat: StatKey  # size, mtime, inode: cheap change detection for the cache
-
-
 def load(source: Path, config: Config, backlink_title: str = "{}", memory: Memory | None = None,
-         changed: frozenset[str] | None = None) -> Loaded:
+         listing: Listing | None = None) -> Loaded:
     """Every entry and issue file. `backlink_title`: the footnote back-link's tooltip in the
     UI language ({} = number). With `memory`, unchanged files are not read again, and
-    `memory` is updated with this load's results. `changed`: site-relative paths of the only
-    files that may have changed since the load `memory` holds (serve's watcher saw them); then
-    no other file is looked at. None: every file is."""
-    files, errors = _listing(source, memory, changed)
+    `memory` is updated with this load's results. `listing`: content/ as the caller found it
+    (inputs.scan), or None to walk it now."""
+    listing = listing or scan(source)
     known = memory.results if memory else {}
     results: dict[str, FileResult] = {}
     to_read = []
-    for file in files:
+    for file in listing.files:
         cached = known.get(file.rel)
-        if cached is not None and (_untouched(cached, file, changed) or still_valid(cached, source, file.stat)):
+        if cached is not None and still_valid(cached, source, file.stat):
             results[file.rel] = cached
         else:
             to_read.append(file)
@@ -68,12 +58,12 @@ def load(source: Path, config: Config, backlink_title: str = "{}", memory: Memor
     if memory is not None:
         memory.changed = memory.changed or bool(to_read) or len(results) != len(known)
         memory.results = results
-        memory.listing = (files, errors)
-    ordered = [results[f.rel] for f in files]
+        memory.listing = listing
+    ordered = [results[f.rel] for f in listing.files]
     return Loaded(tuple(r.entry for r in ordered if r.entry is not None),
                   tuple(r.issue for r in ordered if r.issue is not None),
-                  tuple(errors) + tuple(e for r in ordered for e in r.errors),
-                  frozenset(f.rel for f in files if f.rel.endswith(ENTRY_SUFFIX)))
+                  listing.errors + tuple(e for r in ordered for e in r.errors),
+                  frozenset(f.rel for f in listing.files if f.rel.endswith(ENTRY_SUFFIX)))
 
 
 def _read_files(source: Path, config: Config, backlink_title: str, files: list[SourceFile]
@@ -86,89 +76,6 @@ def _read_files(source: Path, config: Config, backlink_title: str, files: list[S
                         for a in ((*entry.attachments, *entry.assets) if entry else ()))
         results[file.rel] = FileResult(file.stat, depends, entry, issue, tuple(problems))
     return results
-
-
-def _listing(source: Path, memory: Memory | None, changed: frozenset[str] | None
-             ) -> tuple[list[SourceFile], list[SourceError]]:
-    """The files to load: the last load's listing with the changed files' stats taken again,
-    when that is enough to know what is there; else a walk over content/. A changed entry or
-    issue file that is gone, or that the listing lacks, means files came or went: a walk."""
-    if changed is None or memory is None or memory.listing is None:
-        return scan(source)
-    files, errors = memory.listing
-    named = {rel for rel in changed if rel.endswith((ENTRY_SUFFIX, *ISSUE_SUFFIXES))
-             and not _ignored(posixpath.basename(rel))}
-    if not named:
-        return files, errors
-    fresh = []
-    for file in files:
-        if file.rel in named:
-            named.discard(file.rel)
-            stat = stat_key(source / file.rel)
-            if stat is None:
-                return scan(source)
-            file = SourceFile(file.rel, stat)
-        fresh.append(file)
-    return scan(source) if named else (fresh, errors)
-
-
-def _untouched(cached: FileResult, file: SourceFile, changed: frozenset[str] | None) -> bool:
-    """Unchanged by the watcher's word: neither the file nor what it depends on was named."""
-    return (changed is not None and cached.stat == file.stat and file.rel not in changed
-            and not any(rel in changed for rel, _ in cached.depends))
-
-
-def still_listed(source: Path, memory: Memory) -> bool:
-    """Whether a walk over content/ finds what the last load listed: serve checks the watcher's
-    word this way when the editor pauses."""
-    return memory.listing == scan(source)
-
-
-def scan(source: Path) -> tuple[list[SourceFile], list[SourceError]]:
-    """The entry and issue files under content/, in a stable order, with their stats."""
-    root = source / CONTENT
-    if not root.is_dir():
-        return [], [SourceError(CONTENT, 1, f"no content folder at {root}",
-                                "run bulletin in the folder that holds bulletin.yaml and content/,"
-                                " or pass --source")]
-    files: list[SourceFile] = []
-    errors: list[SourceError] = []
-    _walk(str(root), CONTENT, os.path.realpath(root), files, errors)
-    return sorted(files, key=lambda f: f.rel), errors
-
-
-def _walk(folder: str, rel_folder: str, real_root: str, files: list[SourceFile],
-          errors: list[SourceError]) -> None:
-    """os.scandir, not pathlib: a site has tens of thousands of files and this runs every build."""
-    with os.scandir(folder) as found:
-        items = sorted(found, key=lambda item: item.name)
-    for item in items:
-        if _ignored(item.name):
-            continue
-        rel = f"{rel_folder}/{item.name}"
-        if item.is_symlink():
-            target = os.path.realpath(item.path)
-            if os.path.commonpath([target, real_root]) != real_root:
-                errors.append(SourceError(rel, 1, f"symbolic link to {target}, outside content/",
-                                          "copy the file into content/ instead of linking to it"))
-                continue
-            if os.path.isdir(target):
-                errors.append(SourceError(rel, 1, "symbolic link to a folder",
-                                          "move the folder here; linked folders are not followed"))
-                continue
-        if item.is_dir(follow_symlinks=False):
-            _walk(item.path, rel, real_root, files, errors)
-        elif rel.endswith((ENTRY_SUFFIX, *ISSUE_SUFFIXES)):
-            try:
-                st = item.stat()
-            except OSError:  # deleted while we look: simply not there
-                continue
-            files.append(SourceFile(rel, (st.st_size, st.st_mtime_ns, st.st_ino)))
-
-
-def _ignored(name: str) -> bool:
-    # Editors' swap and backup files, and hidden files, are not content.
-    return name.startswith((".", "#", "~")) or name.endswith(("~", ".swp", ".tmp"))
 
 
 def load_file(source: Path, rel: str, config: Config, converter: Converter

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from .config import Config
-from .load import CONTENT
+from .inputs import CONTENT
 from .slugs import slugify
 
 

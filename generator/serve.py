@@ -37,7 +37,7 @@ from .build import BuildOptions, Preview, preview
 from .cache import Memory
 from .config import CONFIG_FILE
 from .errors import BuildFailed, SourceError, format_errors, only_errors
-from .load import CONTENT, still_listed
+from .inputs import CONTENT, relisted, scan
 from .themes import theme_dir
 
 PREFIX = "/__bulletin/"
@@ -256,8 +256,9 @@ def serve(source: Path, host: str, port: int, audience: str | None = None,
         nonlocal warned
         started = time.perf_counter()
         state.retired = None
+        listing = None if changed is None or memory.listing is None else relisted(source, memory.listing, changed)
         try:
-            made = preview(options, memory, changed)
+            made = preview(options, memory, listing)
         except BuildFailed as failed:
             text = format_errors(failed.errors)
             log(f"{text}\nbuild failed: {len(only_errors(failed.errors))} errors; still serving the last good site")
@@ -311,7 +312,7 @@ def serve(source: Path, host: str, port: int, audience: str | None = None,
                         garbage = False
                     if unchecked:  # the watcher's word, checked: a lost event costs a pause, not a stale site
                         unchecked = False
-                        if not still_listed(source, memory):
+                        if not scan(source).loads_as(memory.listing):
                             rebuild()
                     continue
                 time.sleep(DEBOUNCE_SECONDS)  # one rebuild for an editor's burst of writes

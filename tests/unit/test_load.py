@@ -5,7 +5,8 @@ from pathlib import Path
 
 from generator.cache import Memory
 from generator.config import default_config
-from generator.load import load, still_listed
+from generator.inputs import relisted, scan
+from generator.load import load
 from tests.conftest import MakeSite, entry
 
 
@@ -95,8 +96,9 @@ def loaded_once(make_site: MakeSite) -> tuple[Path, Memory]:
     return site, memory
 
 
-def titles(site: Path, memory: Memory, changed: frozenset[str] | None) -> dict[str, str]:
-    return {e.path: e.title for e in load(site, default_config(), memory=memory, changed=changed).entries}
+def titles(site: Path, memory: Memory, named: set[str] | None) -> dict[str, str]:
+    listing = None if named is None else relisted(site, memory.listing, frozenset(named))
+    return {e.path: e.title for e in load(site, default_config(), memory=memory, listing=listing).entries}
 
 
 def rewrite(path: Path, text: str) -> None:
@@ -108,34 +110,43 @@ def rewrite(path: Path, text: str) -> None:
 def test_a_named_file_is_read_again(make_site: MakeSite) -> None:
     site, memory = loaded_once(make_site)
     rewrite(site / A, entry(title="甲改"))
-    assert titles(site, memory, frozenset({A})) == {A: "甲改", B: "乙"}
+    assert titles(site, memory, {A}) == {A: "甲改", B: "乙"}
 
 
 def test_a_change_the_watcher_missed_is_found_by_the_walk(make_site: MakeSite) -> None:
     site, memory = loaded_once(make_site)
     rewrite(site / A, entry(title="甲改"))
-    assert titles(site, memory, frozenset({B}))[A] == "甲", "only named files are looked at"
-    assert not still_listed(site, memory)
+    assert titles(site, memory, {B})[A] == "甲", "only named files are looked at"
+    assert not scan(site).loads_as(memory.listing)
     assert titles(site, memory, None)[A] == "甲改"
-    assert still_listed(site, memory)
+    assert scan(site).loads_as(memory.listing)
 
 
 def test_a_named_new_or_deleted_file_makes_a_walk(make_site: MakeSite) -> None:
     site, memory = loaded_once(make_site)
     new = "content/info/c.md"
     (site / new).write_text(entry(title="丙"))
-    assert titles(site, memory, frozenset({new})) == {A: "甲", B: "乙", new: "丙"}
+    assert titles(site, memory, {new}) == {A: "甲", B: "乙", new: "丙"}
     (site / A).unlink()
-    assert titles(site, memory, frozenset({A})) == {B: "乙", new: "丙"}
-    assert still_listed(site, memory)
+    assert titles(site, memory, {A}) == {B: "乙", new: "丙"}
+    assert scan(site).loads_as(memory.listing)
 
 
-def test_a_named_attachment_reloads_the_entry_that_lists_it(make_site: MakeSite) -> None:
+def test_a_changed_attachment_reloads_the_entry_that_lists_it(make_site: MakeSite) -> None:
     attachment = "content/info/名单.xlsx"
     site = make_site({attachment: b"x" * 100,
                       A: entry(type="notice", attachments="\n  - {path: 名单.xlsx, title: 名单}")})
     memory = Memory()
     load(site, default_config(), memory=memory)
     rewrite(site / attachment, "y" * 300)
-    found = load(site, default_config(), memory=memory, changed=frozenset({attachment})).entries
+    found = load(site, default_config(), memory=memory,
+                 listing=relisted(site, memory.listing, frozenset({attachment}))).entries
     assert [a.size for a in found[0].attachments] == [300]
+
+
+def test_an_editors_swap_file_changes_the_inputs_but_not_what_is_loaded(make_site: MakeSite) -> None:
+    site = make_site({A: entry(title="甲")})
+    before = scan(site)
+    (site / "content/info/.a.md.swp").write_bytes(b"swap")
+    after = scan(site)
+    assert after.loads_as(before) and after.digest != before.digest

@@ -27,7 +27,7 @@ from .entry import Body, Entry
 from .errors import SourceError
 from .issuefile import IssueInfo
 
-VERSION = 3
+VERSION = 4  # 4: a Body keeps its text's length
 INDEX = "files.pickle"
 JOURNAL = "files.journal"
 BODIES = "bodies.bin"
@@ -152,7 +152,8 @@ def write(folder: Path, memory: Memory) -> None:
             data = pickle.dumps((entry.html, entry.text), protocol=pickle.HIGHEST_PROTOCOL)
             offset = out.tell()
             out.write(data)
-            stored[entry.path] = dataclasses.replace(entry, body=Body.stored(str(bodies), offset, len(data)))
+            stored[entry.path] = dataclasses.replace(entry, body=Body.stored(str(bodies), offset, len(data),
+                                                                            entry.body.chars))
     if fresh:
         os.replace(target, bodies)
     results = {rel: r._replace(entry=stored[rel]) if rel in stored else r for rel, r in memory.results.items()}

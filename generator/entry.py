@@ -46,16 +46,20 @@ class Attachment:
 
 class Body:
     """An entry's rendered body and its plain text, kept apart from its metadata: a cache
-    holds the metadata of thousands of entries and reads a body only when a page needs it."""
+    holds the metadata of thousands of entries and reads a body only when a page needs it.
+    `chars`, the text's length, is known without reading it: the search index plans a long
+    text's chunk files by it."""
 
-    __slots__ = ("_html", "_text", "location")
+    __slots__ = ("_html", "_text", "chars", "location")
 
-    def __init__(self, html: str, text: str, location: tuple[str, int, int] | None = None):
+    def __init__(self, html: str, text: str, location: tuple[str, int, int] | None = None,
+                 chars: int | None = None):
         self._html, self._text, self.location = html, text, location
+        self.chars = len(text) if chars is None else chars
 
     @classmethod
-    def stored(cls, path: str, offset: int, size: int) -> Body:
-        return cls("", "", (path, offset, size))
+    def stored(cls, path: str, offset: int, size: int, chars: int) -> Body:
+        return cls("", "", (path, offset, size), chars)
 
     def _load(self) -> None:
         assert self.location is not None
@@ -77,11 +81,11 @@ class Body:
             self._load()
         return self._text
 
-    def __getstate__(self) -> tuple[str, str, tuple[str, int, int] | None]:
-        return self._html, self._text, self.location
+    def __getstate__(self) -> tuple[str, str, tuple[str, int, int] | None, int]:
+        return self._html, self._text, self.location, self.chars
 
-    def __setstate__(self, state: tuple[str, str, tuple[str, int, int] | None]) -> None:
-        self._html, self._text, self.location = state
+    def __setstate__(self, state: tuple[str, str, tuple[str, int, int] | None, int]) -> None:
+        self._html, self._text, self.location, self.chars = state
 
 
 @dataclass(frozen=True)

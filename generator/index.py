@@ -16,7 +16,15 @@ Files under search/, for a token's shard s (its hash's low bits):
 - u<s>.bin: CJK characters (one-character queries): documents;
 - w<s>.bin: word prefixes (the last word a reader types matches as a prefix);
 - f<s>.bin: facets ("type=notice", "year=2026");
-- p<k>/<n>.json.gz: entry n of partition k: title, URL, date, text for excerpts.
+- p<k>/<n>.json.gz: entry n of partition k: title, URL, date, and for excerpts the first
+  EXCERPT_TEXT characters of its text (summary and body). A longer text also has `chunks`:
+  for its chunk files c = 1, 2, ..., the position (as in d files) of the first unit at or after
+  character start(c) - CHUNK_OVERLAP / 2, where a match is best shown from chunk c;
+- p<k>/<n>-<c>.json.gz: chunk c of a long text, {"text": ...}: its own CHUNK_TEXT characters
+  from start(c) = EXCERPT_TEXT + (c - 1) * CHUNK_TEXT, and CHUNK_OVERLAP more on each side
+  (widened so as not to cut a word), so that an excerpt around a match near its edges lies in
+  one file. A result whose first match lies beyond the first file's text fetches the one chunk
+  that d files' positions point to (search.js).
 
 A shard file: varint P, P varint section lengths, then the sections of
 partitions 0 to P-1. A section: u32 count (top bit set when keys are 64-bit:
@@ -47,7 +55,8 @@ from . import parallel
 from .entry import Entry
 from .model import Site
 from .pages import Crumb, Page
-from .searchtext import WORD_BIT, fnv1a64, fold_table, normalise, units
+from .searchtext import WORD as WORD_CLASS
+from .searchtext import WORD_BIT, Units, classify, fnv1a64, fold_table, normalise, units
 from .themes import template_dirs
 
 FOLDER = "search/"  # every file of the index lies below it
@@ -60,7 +69,9 @@ FIELD_BREAK = "\n\x01\n"  # between fields: a separator that no term can match a
 WIDE = 1 << 31
 FACET_SHARDS = 8
 SHARD_PASSES = 4  # divides every shard count (at least 8)
-EXCERPT_TEXT = 4000
+EXCERPT_TEXT = 4000  # characters of text in a document file: most texts are shorter
+CHUNK_TEXT = 2000  # characters of its own in a chunk file: a deep match costs a reader one chunk
+CHUNK_OVERLAP = 256  # characters a chunk file also holds of its neighbours, on each side
 _MIX1, _MIX2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
@@ -189,6 +200,9 @@ def index_pages(search: Partitioned, site: Site, source: Path, store: Path, prep
         for local, doc in enumerate(members):
             yield Page(f"search/p{number}/{local}.json.gz", None, {"entry": doc.entry, "base": base},
                        generate=functools.partial(document_file, doc, base, types))
+            for chunk in range(1, chunk_count(doc.entry) + 1):
+                yield Page(f"search/p{number}/{local}-{chunk}.json.gz", None, {"entry": doc.entry, "chunk": chunk},
+                           generate=functools.partial(chunk_file, doc.entry, chunk))
     meta = _meta(site, search)
     yield Page("search/index.html", "search.html",
                {"facets": meta["facets"], "crumbs": (Crumb("search", "search/", "ui"),)})
@@ -344,7 +358,11 @@ class PlacedUnits:
 def _units_of(docs: list[Doc]) -> PlacedUnits:
     """Tokenise a partition's documents in one pass: title and rest of each, in order."""
     joined = normalise("\0".join(text for doc in docs for text in (doc.entry.title, doc.rest)))
-    found = units(joined)
+    return _placed(joined, units(joined))
+
+
+def _placed(joined: str, found: Units) -> PlacedUnits:
+    """The units of normalised titles and rests joined by "\0", placed in their documents."""
     # Where each segment starts in the joined text ("\0" survives normalisation).
     breaks = np.flatnonzero(np.frombuffer(joined.encode("utf-32-le"), dtype="<u4") == 0)
     segment_starts = np.concatenate(([0], breaks + 1))
@@ -563,12 +581,89 @@ def _grouped(data: bytes, ends: np.ndarray, bounds: np.ndarray) -> tuple[list[by
     return cut(length_bytes, length_ends), cut(data, ends)
 
 
+def excerpt_text(entry: Entry) -> str:
+    """What excerpts are cut from: summary and body."""
+    return "\n".join(t for t in (entry.summary, entry.text) if t)
+
+
+def chunk_count(entry: Entry) -> int:
+    """How many chunk files hold the text beyond its first EXCERPT_TEXT characters. Counted from
+    the body's known length: planning the files of an unchanged entry reads no body."""
+    summary, body = len(entry.summary), entry.body.chars
+    return max(0, -(-(summary + body + (1 if summary and body else 0) - EXCERPT_TEXT) // CHUNK_TEXT))
+
+
+def _chunk_start(chunk: int) -> int:
+    """Where the own characters of chunk `chunk` (from 1) begin in the text."""
+    return EXCERPT_TEXT + (chunk - 1) * CHUNK_TEXT
+
+
 def document_file(doc: Doc, base: str, type_names: dict[str, str]) -> bytes:
-    """What a result shows. The text is for excerpts: a long report is cut at EXCERPT_TEXT
-    characters (a match beyond that shows the beginning), so ten results stay small."""
+    """What a result shows. The text is for excerpts: a long report keeps its first EXCERPT_TEXT
+    characters here and the rest in chunk files, fetched only for a match beyond them, so that
+    ten results stay small."""
     entry = doc.entry
-    text = "\n".join(t for t in (entry.summary, entry.text) if t)
-    data = {"url": f"{base}{entry.url}", "title": entry.title, "date": entry.date.strftime("%Y-%m-%d"),
-            "type": type_names.get(entry.type, entry.type), "source": entry.source or "",
-            "text": text[:EXCERPT_TEXT]}
+    data: dict[str, object] = {
+        "url": f"{base}{entry.url}", "title": entry.title, "date": entry.date.strftime("%Y-%m-%d"),
+        "type": type_names.get(entry.type, entry.type), "source": entry.source or "",
+        "text": excerpt_text(entry)[:EXCERPT_TEXT]}
+    chunks = chunk_count(entry)
+    if chunks:
+        # Half the overlap before a chunk's own text: a match there has context on both sides in it.
+        data["chunks"] = _positions_at(doc, [_chunk_start(c) - CHUNK_OVERLAP // 2 for c in range(1, chunks + 1)])
+    return _json_gz(data)
+
+
+def chunk_file(entry: Entry, chunk: int) -> bytes:
+    """Chunk `chunk` (from 1) of a long text: its own CHUNK_TEXT characters and CHUNK_OVERLAP
+    more on each side."""
+    text = excerpt_text(entry)
+    start = _word_edge(text, _chunk_start(chunk) - CHUNK_OVERLAP, -1)
+    end = _word_edge(text, _chunk_start(chunk + 1) + CHUNK_OVERLAP, 1)
+    return _json_gz({"text": text[start:end]})
+
+
+def _json_gz(data: dict[str, object]) -> bytes:
     return gzip.compress(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode(), mtime=0)
+
+
+def _word_edge(text: str, at: int, step: int) -> int:
+    """`at`, moved by `step` (-1 or 1) while it cuts a word (letters and digits, 7.15) in two, by
+    at most CHUNK_OVERLAP characters: the piece of a word at a chunk's edge would match a query
+    as a whole word ("15" of 7.15)."""
+    for _ in range(CHUNK_OVERLAP):
+        if not 0 < at < len(text):
+            break
+        # Two characters either side: enough for the dot of 7.15, which is a word's only between digits.
+        low = max(0, at - 2)
+        kinds = classify(np.frombuffer(text[low:at + 2].encode("utf-32-le"), dtype="<u4"))
+        if not (kinds[at - low - 1] == WORD_CLASS and kinds[at - low] == WORD_CLASS):
+            break
+        at += step
+    return min(max(at, 0), len(text))
+
+
+def _positions_at(doc: Doc, offsets: list[int]) -> list[int]:
+    """For ascending offsets into the excerpt text, the position (as in d files) of the first unit
+    at or after each. The units are this document's alone; in its partition a separator running
+    across the boundary from the previous document can move the title's units by one, which moves
+    the text's only when the title fills TITLE_SPAN: the chunks' overlap absorbs that."""
+    entry = doc.entry
+    rest = doc.rest
+    # The excerpt text is the summary, a line break, the body; the rest has tags and source between.
+    body_in_text = len(entry.summary) + 1 if entry.summary else 0
+    body_in_rest = len(rest) - len(entry.text)
+    in_rest = [at if not entry.text or at < body_in_text else body_in_rest + at - body_in_text for at in offsets]
+    joined = normalise(f"{entry.title}\0{rest}")
+    found = units(joined)
+    placed = _placed(joined, found)
+    # Normalising can change a text's length (NFKC: ﬁ -> fi): measured piece by piece, not re-done
+    # for each prefix.
+    normalised, previous, at = [], 0, len(normalise(entry.title)) + 1
+    for offset in in_rest:
+        at += len(normalise(rest[previous:offset]))
+        previous = offset
+        normalised.append(at)
+    end = int(placed.pos[-1]) + 1 if len(placed.pos) else 0
+    return [int(placed.pos[i]) if i < len(placed.pos) else end
+            for i in np.searchsorted(found.starts, normalised).tolist()]

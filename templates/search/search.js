@@ -367,30 +367,38 @@ function tokenPositions(found) {
   return positionsOf(found.table.positions.slice(found.index), [...found.list.keys()]);
 }
 
-// Documents of one partition holding a term: Map(localId -> flags), flags as in the index:
-// the number of occurrences (at most 63) plus TITLE_FLAG when the title holds the term.
+// A term in one partition: `docs`, the documents holding it, Map(localId -> flags), flags as in
+// the index: the number of occurrences (at most 63) plus TITLE_FLAG when the title holds the term;
+// `starts(doc)`, the positions where it begins in one of them, ascending, or null for a term whose
+// files keep no positions (u and w): they say where to look for a long text's first match.
 async function termInPartition(tokens, partition, titleSpan) {
   const lists = await Promise.all(tokens.map((t) => tokenDocs(partition, t.file, t.file === "d"
     ? partition.shards : partition.small, t.hash)));
-  if (!tokens[0].positional) return lists[0].list;
-  const found = new Map();
+  if (!tokens[0].positional) {
+    // Read only when a result needs them: a common word's positions are its largest data.
+    let positions = null;
+    const starts = (doc) => [...(positions ??= tokenPositions(lists[0])).get(doc)];
+    return { docs: lists[0].list, starts: tokens[0].file === "d" ? starts : null };
+  }
+  const docs = new Map();
   let candidates = [...lists[0].list.keys()];
   for (const { list } of lists.slice(1)) candidates = candidates.filter((doc) => list.has(doc));
-  if (!candidates.length) return found;
+  if (!candidates.length) return { docs, starts: () => [] };
   const positionLists = lists.map(tokenPositions);
   const base = tokens[0].offset;
-  for (const doc of candidates) {
-    let count = 0, title = false;
+  const starts = (doc) => {
+    const found = [];
     for (const start of positionLists[0].get(doc)) {
       const origin = start - base;
-      if (tokens.every((t, i) => positionLists[i].get(doc).has(origin + t.offset))) {
-        count++;
-        if (origin < titleSpan) title = true;
-      }
+      if (tokens.every((t, i) => positionLists[i].get(doc).has(origin + t.offset))) found.push(origin);
     }
-    if (count) found.set(doc, Math.min(count, MAX_COUNT) | (title ? TITLE_FLAG : 0));
+    return found;
+  };
+  for (const doc of candidates) {
+    const found = starts(doc);
+    if (found.length) docs.set(doc, Math.min(found.length, MAX_COUNT) | (found[0] < titleSpan ? TITLE_FLAG : 0));
   }
-  return found;
+  return { docs, starts };
 }
 
 async function facetDocs(partition, facet, value, facetShards) {
@@ -469,25 +477,72 @@ function marked(text, ranges) {
   return html + escapeHtml(text.slice(at));
 }
 
-/** An excerpt of about `length` characters around the first match, matches in <mark>. */
-function excerpt(text, terms, table, length = 120) {
-  const flat = text.replace(/\s+/g, " ").trim();
+const EXCERPT = 120; // characters of an excerpt
+// A match crossing the end of a piece of text is cut, so an excerpt's window must end this many
+// characters before the piece does, unless the text ends there.
+const MARGIN = 64;
+
+// The excerpt around the first match in a piece of a text: {html, matched}; html is null when
+// the piece has no match, or when more text follows it (`after`) and its first match lies too
+// near its end. `before`: more text comes before the piece.
+function excerptIn(piece, terms, table, before, after) {
+  const flat = piece.replace(/\s+/g, " ").trim();
   // Folding is the costly part, and most first matches come early: look in a growing head
-  // of the text until the excerpt's window lies well inside it (a match crossing the head's
-  // end would be cut, so the window must end MARGIN characters before it).
-  const MARGIN = 64;
+  // of the piece until the excerpt's window lies well inside it.
   let ranges = [];
   for (let head = 512; ; head *= 4) {
     ranges = hits(flat.slice(0, head), terms, table);
     if (head >= flat.length) break;
     const first = ranges.length ? ranges[0][0] : Infinity;
-    if (Math.max(0, first - Math.floor(length / 3)) + length + MARGIN <= head) break;
+    if (Math.max(0, first - Math.floor(EXCERPT / 3)) + EXCERPT + MARGIN <= head) break;
   }
-  const start = ranges.length ? Math.max(0, ranges[0][0] - Math.floor(length / 3)) : 0;
-  const end = Math.min(flat.length, start + length);
-  const window = flat.slice(start, end);
+  if (!ranges.length) return { html: null, matched: false };
+  const start = Math.max(0, ranges[0][0] - Math.floor(EXCERPT / 3));
+  if (after && start + EXCERPT + MARGIN > flat.length) return { html: null, matched: true };
+  return { html: windowOf(flat, start, ranges, before, after), matched: true };
+}
+
+function windowOf(flat, start, ranges, before, after) {
+  const end = Math.min(flat.length, start + EXCERPT);
   const inside = ranges.filter(([a, b]) => a >= start && b <= end).map(([a, b]) => [a - start, b - start]);
-  return (start > 0 ? "…" : "") + marked(window, inside) + (end < flat.length ? "…" : "");
+  return (start > 0 || before ? "…" : "") + marked(flat.slice(start, end), inside)
+    + (end < flat.length || after ? "…" : "");
+}
+
+// A result's excerpt, matches in <mark>. A long text's document file holds its beginning, and
+// chunk files the rest (generator/index.py): when the beginning shows no match, the chunk where
+// the first match lies is fetched, found from the positions of the terms in d files.
+async function excerpt(doc, file, terms, table, found, local) {
+  const chunks = doc.chunks ?? [];
+  const head = excerptIn(doc.text, terms, table, false, chunks.length > 0);
+  if (head.html !== null) return head.html;
+  for (const chunk of chunksToTry(doc, chunks, head.matched, terms, table, found, local)) {
+    const piece = await fetchGzipJSON(`${file}-${chunk}.json.gz`);
+    const { html } = excerptIn(piece.text, terms, table, true, chunk < chunks.length);
+    if (html !== null) return html;
+  }
+  return windowOf(doc.text.replace(/\s+/g, " ").trim(), 0, [], false, chunks.length > 0);
+}
+
+// Which chunks of a long text may hold its first match, in the order to try them, when its
+// beginning shows none: `chunks[c - 1]` is the position from which chunk c shows a match best.
+function chunksToTry(doc, chunks, matchedNearEnd, terms, table, found, local) {
+  if (!chunks.length) return [];
+  // A match too near the end of the beginning to show there: chunk 1 repeats that end.
+  if (matchedNearEnd) return [1];
+  let first = Infinity, unplaced = false;
+  found.forEach((term, t) => {
+    if (term.starts) {
+      // Below chunks[0]: in the title, the tags or the source unit (the beginning has no match).
+      const start = term.starts(local).find((at) => at >= chunks[0]);
+      if (start !== undefined) first = Math.min(first, start);
+    } else if (!(term.docs.get(local) & TITLE_FLAG) && !hits(doc.source, [terms[t]], table).length) {
+      unplaced = true; // a single character or a typed prefix, found neither in the title nor the source
+    }
+  });
+  if (first < Infinity) return [chunks.filter((at) => at <= first).length];
+  // No position to go by: the chunks in order, until one shows a match.
+  return unplaced ? chunks.map((_, c) => c + 1) : [];
 }
 
 function checkFilters(filters, info) {
@@ -521,29 +576,31 @@ export async function search(query, { filters = {}, offset = 0, limit = 10 } = {
     ]);
     return { p, found, allowed };
   }));
-  const documentFrequency = terms.map((_, t) => perPartition.reduce((n, x) => n + x.found[t].size, 0));
+  const documentFrequency = terms.map((_, t) => perPartition.reduce((n, x) => n + x.found[t].docs.size, 0));
   const idf = documentFrequency.map((df) => Math.log(1 + info.docs / Math.max(df, 1)));
   const matches = [];
   for (const { p, found, allowed } of perPartition) {
-    let docs = terms.length ? [...found[0].keys()] : [...(allowed[0] ?? [])];
-    for (const list of found.slice(1)) docs = docs.filter((d) => list.has(d));
+    let docs = terms.length ? [...found[0].docs.keys()] : [...(allowed[0] ?? [])];
+    for (const { docs: list } of found.slice(1)) docs = docs.filter((d) => list.has(d));
     for (const set of allowed) docs = docs.filter((d) => set.has(d));
     for (const doc of docs) {
       let score = 0, title = terms.length > 0;
       for (let t = 0; t < found.length; t++) {
-        const flags = found[t].get(doc);
+        const flags = found[t].docs.get(doc);
         score += idf[t] * (1 + Math.log(flags & MAX_COUNT));
         title &&= (flags & TITLE_FLAG) !== 0;
       }
-      matches.push({ partition: p.number, doc, id: p.start + doc, score, title });
+      matches.push({ partition: p.number, doc, id: p.start + doc, score, title, found });
     }
   }
   matches.sort((a, b) => (b.title - a.title) || (b.score - a.score) || (b.id - a.id));
   const page = matches.slice(Math.max(0, offset), Math.max(0, offset) + Math.max(0, limit));
   const results = await Promise.all(page.map(async (m) => {
-    const doc = await fetchGzipJSON(`p${m.partition}/${m.doc}.json.gz`);
+    const file = `p${m.partition}/${m.doc}`;
+    const doc = await fetchGzipJSON(`${file}.json.gz`);
     return { url: doc.url, title: doc.title, date: doc.date, type: doc.type, source: doc.source,
-      excerpt: excerpt(doc.text, terms, table), titleHtml: marked(doc.title, hits(doc.title, terms, table)) };
+      excerpt: await excerpt(doc, file, terms, table, m.found, m.doc),
+      titleHtml: marked(doc.title, hits(doc.title, terms, table)) };
   }));
   return { total: matches.length, results };
 }

@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import pytest
 from playwright.sync_api import Page, expect
 
+from generator.index import CHUNK_OVERLAP, CHUNK_TEXT, EXCERPT_TEXT
 from tests.conftest import entry, run_bulletin, write_files
 
 pytestmark = pytest.mark.browser
@@ -61,6 +62,7 @@ class Item:
         return f"content/{self.type}/{self.slug}.md", entry(title=self.title, date=self.date, body=self.body, **keys)
 
 
+FILLER = "晨钟暮鼓。"
 UNITS = ("东湖区委办公室", "西湖区委办公室", "南湖区委办公室", "北湖区委办公室")
 TOPICS = ("春耕", "招商", "教育", "医保", "养老", "就业", "住房", "绿化", "水利", "文旅", "科技", "消防", "信访")
 
@@ -100,6 +102,14 @@ ITEMS = [
     Item("wrapped", "report", "融合简报", "2025-02-05", "各部门要持续推进城乡\n融合发展，做好相关工作。"),
     # The match comes late in a long body, after a character that NFKC widens (ﬁ -> fi).
     Item("late-match", "report", "长篇调研", "2025-09-09", "晨钟暮鼓。" * 300 + "ﬁ值。濕地保護成效明顯。"),
+    # Long texts: the search files hold the first 4,000 characters of summary and body with the
+    # result, the rest in chunk files (generator/index.py). The filler holds none of the queries.
+    Item("deep-match", "report", "治沙调研报告", "2025-10-10",
+         FILLER * 2100 + "沙漠治理取得突破性进展。" + FILLER * 900 + "鑫源公司投产。" + FILLER * 1000),
+    Item("edge-match", "report", "冰川观测报告", "2025-10-11",
+         FILLER * 799 + "晨钟暮" + "冰川消融加快。" + FILLER * 900),
+    Item("trad-deep", "report", "運輸調研", "2025-10-12",
+         "晨鐘暮鼓。" * 2100 + "鐵路運輸能力持續提升。" + "晨鐘暮鼓。" * 300),
     *MEETINGS,
     # Never published for the default audience: their text must not be found.
     Item("meeting-draft", "notice", "例会纪要（草稿）", "2026-10-01", "本次例会研究农村发展草稿。",
@@ -382,6 +392,93 @@ def test_a_match_late_in_a_long_body_is_highlighted_in_its_excerpt(page: Page, s
     assert "ﬁ值。<mark>濕地保護</mark>成效明顯。" in result["excerpt"]
 
 
+CHUNK = re.compile(r"/search/p\d+/\d+-(\d+)\.json\.gz$")
+
+
+def search_fresh(page: Page, base: str, query: str) -> tuple[list[dict[str, Any]], list[int]]:
+    """search()'s results in a newly loaded page (nothing cached), and the chunk files it fetched,
+    in order."""
+    requested: list[str] = []
+    page.goto(base)
+    page.on("request", lambda request: requested.append(urlsplit(request.url).path))
+    results = page.evaluate(SEARCH, [query, {}])["results"]
+    return results, [int(m.group(1)) for path in requested if (m := CHUNK.search(path))]
+
+
+def body_offset(item: Item, text: str) -> int:
+    offset = item.body.index(text)
+    assert item.body.count(text) == 1
+    return offset
+
+
+def own_chunk(offset: int) -> int:
+    """The chunk file whose own characters hold this offset of a text (generator/index.py), for
+    an offset well inside them, away from what a neighbour's overlap repeats."""
+    chunk, inside = divmod(offset - EXCERPT_TEXT, CHUNK_TEXT)
+    assert CHUNK_OVERLAP <= inside <= CHUNK_TEXT - CHUNK_OVERLAP, "a mark too near a chunk's edge"
+    return chunk + 1
+
+
+def test_a_match_deep_in_a_long_text_is_shown_from_the_one_chunk_that_holds_it(page: Page, site: str) -> None:
+    item = BY_URL["/report/deep-match/"]
+    offset = body_offset(item, "沙漠治理")
+    assert offset > 10_000
+    [result], chunks = search_fresh(page, site, "沙漠治理")
+    assert result["excerpt"].startswith("…") and result["excerpt"].endswith("…")
+    assert f"{FILLER * 4}<mark>沙漠治理</mark>取得突破性进展。{FILLER}" in result["excerpt"]
+    assert chunks == [own_chunk(offset)], "the positions in the index lead to the one chunk holding the match"
+    # A term in the title only: its position there does not lead away from the text's match.
+    [result], chunks = search_fresh(page, site, "调研报告 沙漠治理")
+    assert "<mark>沙漠治理</mark>" in result["excerpt"] and chunks == [own_chunk(offset)]
+    assert result["titleHtml"] == "治沙<mark>调研报告</mark>"
+
+    type_query(page, site, "沙漠治理")
+    expect(page.locator("#search-results .entry-excerpt mark")).to_have_text("沙漠治理")
+    expect(page.locator("#search-results .entry-excerpt")).to_contain_text("沙漠治理取得突破性进展")
+
+
+def test_a_single_character_deep_in_a_long_text_is_sought_chunk_by_chunk(page: Page, site: str) -> None:
+    # One character has no positions in the index: the chunks are fetched in order until one shows it.
+    item = BY_URL["/report/deep-match/"]
+    holder = own_chunk(body_offset(item, "鑫"))
+    assert holder < own_chunk(len(item.body) - CHUNK_TEXT // 2), "chunks follow the one that holds it"
+    [result], chunks = search_fresh(page, site, "鑫")
+    assert f"{FILLER}<mark>鑫</mark>源公司投产。{FILLER}" in result["excerpt"]
+    assert chunks == list(range(1, holder + 1)), "it stops at the chunk that shows the match"
+
+
+def test_a_match_across_the_end_of_a_results_first_file_is_shown_whole(page: Page, site: str) -> None:
+    item = BY_URL["/report/edge-match/"]
+    assert body_offset(item, "冰川消融") == EXCERPT_TEXT - 2  # 冰川 in the result's file, 消融 after it
+    [result], chunks = search_fresh(page, site, "冰川消融")
+    assert f"{FILLER}晨钟暮<mark>冰川消融</mark>加快。{FILLER}" in result["excerpt"]
+    assert chunks == [1]
+    # 冰川 lies in the first file, too near its end for an excerpt: chunk 1 repeats that end.
+    [result], chunks = search_fresh(page, site, "冰川")
+    assert "晨钟暮<mark>冰川</mark>消融加快。" in result["excerpt"] and chunks == [1]
+
+
+def test_a_long_traditional_text_shows_its_own_script_deep_in_it(page: Page, site: str) -> None:
+    item = BY_URL["/report/trad-deep/"]
+    offset = body_offset(item, "鐵路運輸")
+    assert offset > 10_000
+    [result], chunks = search_fresh(page, site, "铁路运输")
+    assert "晨鐘暮鼓。<mark>鐵路運輸</mark>能力持續提升。晨鐘暮鼓。" in result["excerpt"]
+    assert "铁路运输" not in result["excerpt"]
+    assert chunks == [own_chunk(offset)]
+
+
+def test_a_short_text_fetches_no_chunk(page: Page, site: str) -> None:
+    [result], chunks = search_fresh(page, site, "卫生院")
+    assert "<mark>衛生院</mark>" in result["excerpt"] and chunks == []
+    [result], chunks = search_fresh(page, site, "湿地保护")  # late in a text of 1,500 characters
+    assert "ﬁ值。<mark>濕地保護</mark>成效明顯。" in result["excerpt"] and chunks == []
+    # A long text matched near its beginning needs no chunk either.
+    results, chunks = search_fresh(page, site, "晨钟暮鼓")
+    assert {r["url"] for r in results} >= {"/report/deep-match/", "/report/edge-match/"}
+    assert chunks == [] and all("<mark>" in r["excerpt"] for r in results)
+
+
 def test_a_word_matched_as_a_prefix_is_highlighted_whole(page: Page, site: str) -> None:
     # What the last typed word matched is a whole word of the text, as the index reads it (7.15, pm2.5).
     for query, word in (("GD", "GDP"), ("7.1", "7.15"), ("7", "7.15"), ("pm2", "PM2.5")):
@@ -481,7 +578,8 @@ def test_without_javascript_the_search_page_says_it_needs_it(browser, site: str)
 def test_a_title_of_the_sample_bulletin_is_found_by_a_word_of_it(page: Page, sample_output: Path,
                                                                  sample_url: str) -> None:
     titles = []
-    for path in sorted((sample_output / "search" / "p0").glob("*.json.gz"), key=lambda p: int(p.name.split(".")[0])):
+    heads = (path for path in (sample_output / "search" / "p0").glob("*.json.gz") if "-" not in path.name)  # not chunks
+    for path in sorted(heads, key=lambda p: int(p.name.split(".")[0])):
         titles.append(json.loads(gzip.decompress(path.read_bytes()))["title"])
     assert len(titles) > 5
     for title in titles[:: max(1, len(titles) // 5)]:

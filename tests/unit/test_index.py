@@ -18,6 +18,7 @@ import pytest
 
 from generator import index
 from generator.config import default_config
+from generator.entry import Body, Entry
 from generator.index import document_file, documents, partition_files, partitioned, token_hash
 from generator.load import load
 from generator.model import build_site
@@ -357,6 +358,103 @@ def test_a_shard_file_holds_one_section_per_partition(make_site: MakeSite, tmp_p
     assert lookup(second, "d", bigram("道路")) is None
     assert sorted(p.name for p in (tmp_path / "store").iterdir()) == sorted(
         f"{d}.{kind}" for d in search.digests for kind in ("pickle", "sections"))
+
+
+# ---- long texts: the document file's head and the chunk files ----
+
+# Words and an NFKC ligature, so that characters, units and normalised text differ; numbered, so
+# that a piece of it is found in one place only.
+FILL = "晨钟ﬁle 7.15，第{}段data暮鼓。"
+SUMMARY = "摘要ﬁ文字"
+MARKS = {index.EXCERPT_TEXT + (c - 1) * index.CHUNK_TEXT - index.CHUNK_OVERLAP // 2: mark
+         for c, mark in ((1, "甲乙"), (2, "丙丁"), (3, "戊己"))}
+
+
+def long_body(length: int, marks: dict[int, str], before: int = 0) -> str:
+    """Filler of `length` characters with each mark at its offset in the excerpt text, whose
+    body starts at `before` (after the summary and its line break)."""
+    chars = list("".join(FILL.format(n) for n in range(length // len(FILL) + 1))[:length])
+    for offset, mark in marks.items():
+        chars[offset - before:offset - before + len(mark)] = mark
+    return "".join(chars)
+
+
+def chunk_files(root: Path) -> tuple[dict[str, dict[str, object]], dict[str, str]]:
+    """A built site's document files and chunk files, by name in partition 0."""
+    result = run_bulletin("build", "--source", root, "--now", "2026-11-27T12:00")
+    assert result.returncode == 0, result.stderr
+    heads, chunks = {}, {}
+    for path in (root / "output/search/p0").iterdir():
+        data = json.loads(gzip.decompress(path.read_bytes()))
+        if "-" in path.name:
+            assert set(data) == {"text"}
+            chunks[path.name.removesuffix(".json.gz")] = data["text"]
+        else:
+            heads[path.name.removesuffix(".json.gz")] = data
+    return heads, chunks
+
+
+def cuts_word(text: str, at: int) -> bool:
+    """Whether a cut at `at` splits a word: letters and digits, and a dot between digits (7.15)."""
+    def in_word(i: int) -> bool:
+        char = text[i]
+        return (char.isascii() and char.isalnum()) or (
+            char == "." and 0 < i < len(text) - 1 and text[i - 1].isdigit() and text[i + 1].isdigit())
+
+    return 0 < at < len(text) and in_word(at - 1) and in_word(at)
+
+
+def test_a_long_text_is_cut_into_chunk_files_with_bounded_overlap(make_site: MakeSite) -> None:
+    size, step, overlap = index.EXCERPT_TEXT, index.CHUNK_TEXT, index.CHUNK_OVERLAP
+    starts = [size + k * step for k in range(4)]  # chunk c's own characters: starts[c - 1] to starts[c]
+    before = len(SUMMARY) + 1
+    body = long_body(size + 2 * step + 1500, {starts[1] + overlap - 3: "economy"}, before)
+    root = make_site({
+        "content/info/short.md": entry(title="短文", date="2026-01-01", body="正文。" * 1333),  # 3,999 characters
+        "content/info/long.md": entry(title="长文", date="2026-01-02", body=body, summary=SUMMARY),
+    })
+    heads, chunks = chunk_files(root)
+    assert "chunks" not in heads["0"] and len(heads["0"]["text"]) == 3999
+    text = f"{SUMMARY}\n{body}"
+    assert cuts_word(text, starts[0] - overlap) and cuts_word(text, starts[1] + overlap), "edges to widen"
+    assert heads["1"]["text"] == text[:size]
+    assert sorted(chunks) == ["1-1", "1-2", "1-3"] and len(heads["1"]["chunks"]) == 3
+    covered = size
+    for c in (1, 2, 3):
+        piece = chunks[f"1-{c}"]
+        first = text.index(piece, starts[c - 1] - 2 * overlap)
+        last = first + len(piece)
+        # Its own characters and about CHUNK_OVERLAP more either side, widened only to keep a word whole.
+        assert starts[c - 1] - 2 * overlap < first <= starts[c - 1] - overlap
+        assert min(len(text), starts[c] + overlap) <= last < starts[c] + 2 * overlap
+        assert not cuts_word(text, first) and not cuts_word(text, last), f"chunk {c} cuts a word"
+        assert first <= covered - overlap, "each chunk repeats the end of the one before"
+        covered = last
+    assert covered == len(text)
+
+
+def test_a_long_texts_chunk_map_holds_the_positions_the_d_files_give(make_site: MakeSite) -> None:
+    body = long_body(index.EXCERPT_TEXT + 2 * index.CHUNK_TEXT + 900, MARKS, len(SUMMARY) + 1)  # three chunks
+    root = make_site({"content/info/long.md": entry(title="长文标题", date="2026-01-02", body=body, summary=SUMMARY,
+                                                    tags="[经济, 民生]", source="东湖区委办公室")})
+    site = site_of(root)
+    [doc] = documents(site)
+    text = index.excerpt_text(doc.entry)
+    assert {offset: text[offset:offset + 2] for offset in MARKS} == MARKS, "the marks sit where intended"
+    files = files_of(root)
+    # Each mark sits where chunk c takes over: the map holds its position in the index.
+    assert doc_file(files, 0)["chunks"] == [positions(files, bigram(mark))[0][0] for mark in MARKS.values()]
+
+
+def test_chunk_files_are_counted_from_the_bodys_length_without_reading_it() -> None:
+    def count(summary: str, chars: int) -> int:
+        body = Body.stored("/nonexistent/bodies.bin", 0, 100, chars)  # reading it would raise
+        return index.chunk_count(Entry("content/info/a.md", "题", NOW, "info", "a", "internal", summary=summary,
+                                       body=body))
+
+    size, step = index.EXCERPT_TEXT, index.CHUNK_TEXT
+    assert [count("", n) for n in (0, 1, size, size + 1, size + step, size + step + 1)] == [0, 0, 0, 1, 1, 2]
+    assert [count("ab", size - 3), count("ab", size - 2), count("ab", 0)] == [0, 1, 0]  # "ab\n" and the body
 
 
 # Two words whose WORD tokens share the high 32 bits of their hash and the shard (checked below).

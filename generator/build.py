@@ -298,8 +298,8 @@ def code_digest() -> str:
 
 
 def _key(shared: str, page: Page, fingerprints: Fingerprints) -> str:
-    return hashlib.sha256(f"{shared}:{page.path}:{page.template}:{page.copy}:"
-                          f"{fingerprints.of(page.context)}".encode()).hexdigest()[:32]
+    made_from = fingerprints.of(page.context) if page.made_from is None else page.made_from
+    return hashlib.sha256(f"{shared}:{page.path}:{page.template}:{page.copy}:{made_from}".encode()).hexdigest()[:32]
 
 
 def static_pages(source: Path) -> list[Page]:

@@ -188,21 +188,23 @@ def index_pages(search: Partitioned, site: Site, source: Path, store: Path, prep
     fingerprints."""
     sections = _once(functools.partial(_sections, search, store))
     summaries = _summaries(search, store) if prepared else None
+    # Thousands of files, each known by a digest of what it is made from (Page.made_from), not
+    # by a context to fingerprint. A shard file changes when one of its sections does; without
+    # the summaries any changed partition changes every shard file.
+    partitions = ":".join(search.digests)
     for name in search.names:
-        # A shard file changes when one of its sections does. Without the summaries any changed
-        # partition changes every shard file.
-        context = ({"sections": tuple(summary[name] for summary in summaries)} if summaries
-                   else {"partitions": tuple(search.digests)})
-        yield Page(f"search/{name}", None, context, generate=functools.partial(_shared_file, sections, name),
-                   group="search/shards")
-    base, types = site.config.base_path, site.config.types
+        made_from = b"".join(summary[name] for summary in summaries).hex() if summaries else partitions
+        yield Page(f"search/{name}", None, generate=functools.partial(_shared_file, sections, name),
+                   group="search/shards", made_from=made_from)
+    base, types = site.config.base_path, site.config.types  # types: in the configuration's digest
     for number, members in enumerate(search.partitions):
         for local, doc in enumerate(members):
-            yield Page(f"search/p{number}/{local}.json.gz", None, {"entry": doc.entry, "base": base},
-                       generate=functools.partial(document_file, doc, base, types))
+            digest = doc.entry.digest
+            yield Page(f"search/p{number}/{local}.json.gz", None, generate=functools.partial(
+                document_file, doc, base, types), made_from=f"{digest}:{base}")
             for chunk in range(1, chunk_count(doc.entry) + 1):
-                yield Page(f"search/p{number}/{local}-{chunk}.json.gz", None, {"entry": doc.entry, "chunk": chunk},
-                           generate=functools.partial(chunk_file, doc.entry, chunk))
+                yield Page(f"search/p{number}/{local}-{chunk}.json.gz", None,
+                           generate=functools.partial(chunk_file, doc.entry, chunk), made_from=digest)
     meta = _meta(site, search)
     yield Page("search/index.html", "search.html",
                {"facets": meta["facets"], "crumbs": (Crumb("search", "search/", "ui"),)})

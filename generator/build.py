@@ -134,7 +134,8 @@ def preview(options: BuildOptions, memory: cache.Memory, listing: inputs.Listing
 
 def _search_pages(site: Site, source: Path, store: Path) -> dict[str, Page]:
     search = index.partitioned(site, code_digest())
-    return {page.path: page for page in index.index_pages(search, site, source, store, prepared=False)}
+    return {page.path: page for page in (*index.index_pages(search, site, source, store, prepared=False),
+                                         *index.document_pages(search, site))}
 
 
 @contextlib.contextmanager
@@ -209,7 +210,8 @@ def _build(options: BuildOptions, progress: Progress) -> BuildResult:
         search, store = index.partitioned(site, code_digest()), tree.cache_folder / "search"
         indexing = index.prepare(search, store, progress)  # in children, while this process plans
         try:
-            pages = [*plan(site, options.source), *static_pages(options.source)]
+            pages = [*plan(site, options.source), *static_pages(options.source),
+                     *index.document_pages(search, site)]
             keys = {p.path: _key(made.shared, p, fingerprints) for p in pages}
         finally:
             indexing.results()

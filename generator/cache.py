@@ -25,6 +25,7 @@ from typing import Any, NamedTuple
 
 from .entry import Body, Entry
 from .errors import SourceError
+from .inputs import StatKey
 from .issuefile import IssueInfo
 
 VERSION = 4  # 4: a Body keeps its text's length
@@ -32,8 +33,6 @@ INDEX = "files.pickle"
 JOURNAL = "files.journal"
 BODIES = "bodies.bin"
 CHECK = 16  # bytes of a journal record's digest
-
-StatKey = tuple[int, int, int]
 
 
 class FileResult(NamedTuple):

@@ -183,9 +183,9 @@ def forget_others(search: Partitioned, store: Path) -> None:
 
 def index_pages(search: Partitioned, site: Site, source: Path, store: Path, prepared: bool = True
                 ) -> Iterator[Page]:
-    """Every file below FOLDER. `prepared`: prepare() has finished, so the store holds every
-    partition. Serve skips it, makes the search files on request and never compares their
-    fingerprints."""
+    """Every file below FOLDER but the documents' (document_pages). `prepared`: prepare() has
+    finished, so the store holds every partition. Serve skips it, makes the search files on
+    request and never compares their fingerprints."""
     sections = _once(functools.partial(_sections, search, store))
     summaries = _summaries(search, store) if prepared else None
     # Thousands of files, each known by a digest of what it is made from (Page.made_from), not
@@ -196,15 +196,6 @@ def index_pages(search: Partitioned, site: Site, source: Path, store: Path, prep
         made_from = b"".join(summary[name] for summary in summaries).hex() if summaries else partitions
         yield Page(f"search/{name}", None, generate=functools.partial(_shared_file, sections, name),
                    group="search/shards", made_from=made_from)
-    base, types = site.config.base_path, site.config.types  # types: in the configuration's digest
-    for number, members in enumerate(search.partitions):
-        for local, doc in enumerate(members):
-            digest = doc.entry.digest
-            yield Page(f"search/p{number}/{local}.json.gz", None, generate=functools.partial(
-                document_file, doc, base, types), made_from=f"{digest}:{base}")
-            for chunk in range(1, chunk_count(doc.entry) + 1):
-                yield Page(f"search/p{number}/{local}-{chunk}.json.gz", None,
-                           generate=functools.partial(chunk_file, doc.entry, chunk), made_from=digest)
     meta = _meta(site, search)
     yield Page("search/index.html", "search.html",
                {"facets": meta["facets"], "crumbs": (Crumb("search", "search/", "ui"),)})
@@ -216,6 +207,20 @@ def index_pages(search: Partitioned, site: Site, source: Path, store: Path, prep
     script = next(d / "search/search.js" for d in template_dirs(source) if (d / "search/search.js").exists())
     yield Page("search/search.js", None, {"script": script.read_text(encoding="utf-8"), "meta": meta, "fold": fold},
                generate=functools.partial(_client, script, meta, fold))
+
+
+def document_pages(search: Partitioned, site: Site) -> Iterator[Page]:
+    """What a result shows of each document, and the chunks of a long text: made from the entry
+    alone, so planned while the partitions are indexed."""
+    base, types = site.config.base_path, site.config.types  # types: in the configuration's digest
+    for number, members in enumerate(search.partitions):
+        for local, doc in enumerate(members):
+            digest = doc.entry.digest
+            yield Page(f"search/p{number}/{local}.json.gz", None, generate=functools.partial(
+                document_file, doc, base, types), made_from=f"{digest}:{base}")
+            for chunk in range(1, chunk_count(doc.entry) + 1):
+                yield Page(f"search/p{number}/{local}-{chunk}.json.gz", None,
+                           generate=functools.partial(chunk_file, doc.entry, chunk), made_from=digest)
 
 
 def _stored(store: Path, digest: str) -> Path:

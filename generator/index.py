@@ -43,8 +43,8 @@ import functools
 import gzip
 import hashlib
 import json
+import mmap
 import os
-import pickle
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -192,9 +192,10 @@ def index_pages(search: Partitioned, site: Site, source: Path, store: Path, prep
     # by a context to fingerprint. A shard file changes when one of its sections does; without
     # the summaries any changed partition changes every shard file.
     partitions = ":".join(search.digests)
-    for name in search.names:
-        made_from = b"".join(summary[name] for summary in summaries).hex() if summaries else partitions
-        yield Page(f"search/{name}", None, generate=functools.partial(_shared_file, sections, name),
+    for number, name in enumerate(search.names):
+        made_from = summaries[number * _SUMMARY * len(search.digests):(number + 1) * _SUMMARY * len(
+            search.digests)].hex() if summaries else partitions
+        yield Page(f"search/{name}", None, generate=functools.partial(_shared_file, sections, number),
                    group="search/shards", made_from=made_from)
     meta = _meta(site, search)
     yield Page("search/index.html", "search.html",
@@ -224,52 +225,84 @@ def document_pages(search: Partitioned, site: Site) -> Iterator[Page]:
 
 
 def _stored(store: Path, digest: str) -> Path:
-    return store / f"{digest}.pickle"
-
-
-def _summary(store: Path, digest: str) -> Path:
-    """A digest of each of the partition's sections: small enough to read at every build."""
+    """A partition's section of every shard file, in the order of Partitioned.names: their ends
+    (N + 1 little-endian int64 offsets into the data) and the data. A build reads the sections
+    of the few files it writes, not all of them."""
     return store / f"{digest}.sections"
 
 
-def _summaries(search: Partitioned, store: Path) -> list[dict[str, bytes]] | None:
+def _summary(store: Path, digest: str) -> Path:
+    """A digest of each of the partition's sections (_SUMMARY bytes each, in the same order):
+    small enough to read at every build."""
+    return store / f"{digest}.digests"
+
+
+_SUMMARY = 16
+
+
+def _summaries(search: Partitioned, store: Path) -> bytes | None:
+    """Every shard file's section digests, one partition after another: file by file, the
+    digests of its sections in all partitions (made_from for its page)."""
     try:
-        return [pickle.loads(_summary(store, digest).read_bytes()) for digest in search.digests]
-    except (OSError, pickle.UnpicklingError, EOFError, ValueError):
+        found = [_summary(store, digest).read_bytes() for digest in search.digests]
+    except OSError:
         return None
+    names = len(search.names)
+    if any(len(data) != names * _SUMMARY for data in found):
+        return None
+    by_partition = np.frombuffer(b"".join(found), dtype=np.uint8).reshape(len(found), names, _SUMMARY)
+    return by_partition.transpose(1, 0, 2).tobytes()
 
 
 def _index_into(search: Partitioned, store: Path, numbers: list[int]) -> None:
     for number in numbers:
-        _save(store, search.digests[number],
+        _save(store, search.digests[number], search.names,
               partition_files(search.partitions[number], search.shards, search.small))
 
 
-def _save(store: Path, digest: str, files: dict[str, bytes]) -> None:
+def _save(store: Path, digest: str, names: list[str], files: dict[str, bytes]) -> None:
     """Whole or not at all: a build killed while saving leaves no partial file."""
-    summary = {name: hashlib.sha256(data).digest()[:16] for name, data in files.items()}
+    parts = [files[name] for name in names]
+    ends = np.cumsum([0, *map(len, parts)], dtype="<i8")
+    summary = b"".join(hashlib.sha256(data).digest()[:_SUMMARY] for data in parts)
     store.mkdir(parents=True, exist_ok=True)
-    for path, value in ((_summary(store, digest), summary), (_stored(store, digest), files)):
+    for path, data in ((_summary(store, digest), summary), (_stored(store, digest), ends.tobytes() + b"".join(parts))):
         temporary = store / f".{path.name}.{os.getpid()}"
-        temporary.write_bytes(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+        temporary.write_bytes(data)
         os.replace(temporary, path)
 
 
-def _sections(search: Partitioned, store: Path) -> list[dict[str, bytes]]:
-    """Every partition's files: from the store, or indexed now (serve, or a store lost)."""
-    found = []
+class _Sections:
+    """A partition's sections as its stored file holds them, mapped, not read whole."""
+
+    def __init__(self, path: Path, count: int):
+        with open(path, "rb") as handle:
+            self.data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        self.start = (count + 1) * 8
+        self.ends = np.frombuffer(self.data, dtype="<i8", count=count + 1)
+        if self.start + int(self.ends[-1]) != len(self.data):
+            raise ValueError(f"{path}: torn")
+
+    def __getitem__(self, number: int) -> bytes:
+        return self.data[self.start + int(self.ends[number]):self.start + int(self.ends[number + 1])]
+
+
+def _sections(search: Partitioned, store: Path) -> list[_Sections | list[bytes]]:
+    """Every partition's sections: from the store, or indexed now (serve, or a store lost)."""
+    found: list[_Sections | list[bytes]] = []
+    names = search.names
     for number, digest in enumerate(search.digests):
         try:
-            files = pickle.loads(_stored(store, digest).read_bytes())
-        except (OSError, pickle.UnpicklingError, EOFError, ValueError):
+            found.append(_Sections(_stored(store, digest), len(names)))
+        except (OSError, ValueError):
             files = partition_files(search.partitions[number], search.shards, search.small)
-            _save(store, digest, files)
-        found.append(files)
+            _save(store, digest, names, files)
+            found.append([files[name] for name in names])
     return found
 
 
-def _shared_file(sections: Callable[[], list[dict[str, bytes]]], name: str) -> bytes:
-    parts = [files[name] for files in sections()]
+def _shared_file(sections: Callable[[], list[_Sections | list[bytes]]], number: int) -> bytes:
+    parts = [partition[number] for partition in sections()]
     return _varints(np.array([len(parts), *map(len, parts)], dtype=np.int64))[0] + b"".join(parts)
 
 
@@ -285,7 +318,7 @@ def small_shards(docs: int) -> int:
     return max(8, shards_for(docs) // 2)
 
 
-def _once(make: Callable[[], list[dict[str, bytes]]]) -> Callable[[], list[dict[str, bytes]]]:
+def _once(make: Callable[[], list[_Sections | list[bytes]]]) -> Callable[[], list[_Sections | list[bytes]]]:
     """The partitions are read (or indexed) on first need, once, and only if a file must be written."""
     return functools.cache(make)
 

@@ -357,7 +357,7 @@ def test_a_shard_file_holds_one_section_per_partition(make_site: MakeSite, tmp_p
     assert lookup(second, "d", bigram("农村")) == {0: 63}
     assert lookup(second, "d", bigram("道路")) is None
     assert sorted(p.name for p in (tmp_path / "store").iterdir()) == sorted(
-        f"{d}.{kind}" for d in search.digests for kind in ("pickle", "sections"))
+        f"{d}.{kind}" for d in search.digests for kind in ("sections", "digests"))
 
 
 # ---- long texts: the document file's head and the chunk files ----

@@ -37,12 +37,28 @@ HOME_LATEST = 6
 
 
 @dataclass(frozen=True)
+class IssueHeading:
+    """An issue as an entry page shows it: without its items, so that an edit to one item does
+    not make the pages of all the others again."""
+
+    publication: Publication
+    year: int
+    number: int
+    info: IssueInfo | None
+    url: str
+
+
+@dataclass(frozen=True)
 class Issue:
     publication: Publication
     year: int  # 0 for running numbering
     number: int
     items: tuple[Entry, ...]
     info: IssueInfo | None
+
+    @functools.cached_property
+    def heading(self) -> IssueHeading:
+        return IssueHeading(self.publication, self.year, self.number, self.info, self.url)
 
     @property
     def url(self) -> str:

@@ -138,7 +138,8 @@ def _entries(site: Site, source: Path) -> Iterator[Page]:
 
 
 def _entry_context(site: Site, entry: Entry) -> dict[str, Any]:
-    issue = site.issue_of.get(entry.path)
+    item_of = site.issue_of.get(entry.path)
+    issue = item_of.heading if item_of else None
     previous, following = site.neighbours.get(entry.path, (None, None))
     if issue:
         crumbs: tuple[Crumb, ...] = (

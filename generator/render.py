@@ -26,7 +26,7 @@ from . import charts, stats
 from .entry import Attachment, Entry
 from .errors import BuildFailed, SourceError
 from .markdown import ASSET_SCHEME, LINK_SCHEME
-from .model import Issue, Site
+from .model import Issue, IssueHeading, Site
 from .printing import isolate
 from .strings import Strings
 from .themes import shown_path, template_dirs
@@ -155,7 +155,7 @@ def helpers(site: Site, strings: Strings) -> dict[str, Callable[..., Any] | Any]
     def rfc3339(when: dt.datetime) -> str:
         return when.strftime("%Y-%m-%dT%H:%M:%S") + config.utc_offset
 
-    def issue_label(issue: Issue) -> str:
+    def issue_label(issue: Issue | IssueHeading) -> str:
         if issue.year:
             return t("issue_yearly", year=issue.year, number=issue.number)
         return t("issue_running", number=issue.number)

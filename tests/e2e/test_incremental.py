@@ -140,3 +140,21 @@ def edit_and_compare(steps: list[tuple], tmp_path_factory) -> None:  # type: ign
         build(BuildOptions(site, output, now=NOW))
         assert tree_bytes(output) == clean_build(site), f"after {step}"
     shutil.rmtree(site)
+
+
+def test_a_body_edit_makes_only_the_pages_that_show_the_body_again(make_site) -> None:  # type: ignore[no-untyped-def]
+    """The items of one issue: an item's page shows the issue's heading, not its items, so an edit
+    to the first item leaves the third's page as it was (the second shows the first as previous)."""
+    site = make_site({f"content/info/{n}.md": entry(title=f"第{n}条信息", date=f"2026-11-2{n}", publication="xinxi",
+                                                     issue=7, body=f"第{n}条正文。") for n in (1, 2, 3)})
+    output = site / "output"
+    build(BuildOptions(source=site, output=output, now=NOW))
+    pages = {n: output / f"info/{n}/index.html" for n in (1, 2, 3)}
+    before = {n: page.stat().st_ino for n, page in pages.items()}
+    assert "第7期" in pages[3].read_text(), "the item's page names its issue"
+    (site / "content/info/1.md").write_text(entry(title="第1条信息", date="2026-11-21", publication="xinxi",
+                                                  issue=7, body="第1条正文，改过。"))
+    build(BuildOptions(source=site, output=output, now=NOW))
+    after = {n: page.stat().st_ino for n, page in pages.items()}
+    assert "改过" in pages[1].read_text() and after[1] != before[1]
+    assert after[3] == before[3], "the third item's page was made again for an edit it does not show"

@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 
 from .entry import Body, Entry
 from .errors import SourceError
-from .inputs import StatKey
+from .inputs import Listing, StatKey, stat_key
 from .issuefile import IssueInfo
 
 VERSION = 4  # 4: a Body keeps its text's length
@@ -55,18 +55,10 @@ class Memory:
     stored_derived: dict[str, Any] = field(default_factory=dict)
     base: str = ""  # names the stored base; a journal record counts only for its base
     journal: int = 0  # bytes of valid records in the journal (a torn last record is cut off)
-    listing: Any = None  # the inputs.Listing of the last load (serve; not stored)
+    listing: Listing | None = None  # of the last load (serve; not stored)
 
     def reusable(self, key: str) -> dict[str, FileResult]:
         return self.results if key == self.key else {}
-
-
-def stat_key(path: Path) -> StatKey | None:
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return (st.st_size, st.st_mtime_ns, st.st_ino)
 
 
 def still_valid(result: FileResult, source: Path, stat: StatKey) -> bool:

@@ -287,9 +287,12 @@ class _Sections:
         return self.data[self.start + int(self.ends[number]):self.start + int(self.ends[number + 1])]
 
 
-def _sections(search: Partitioned, store: Path) -> list[_Sections | list[bytes]]:
+Sections = _Sections | list[bytes]  # a partition's section of each shard file, by the file's number
+
+
+def _sections(search: Partitioned, store: Path) -> list[Sections]:
     """Every partition's sections: from the store, or indexed now (serve, or a store lost)."""
-    found: list[_Sections | list[bytes]] = []
+    found: list[Sections] = []
     names = search.names
     for number, digest in enumerate(search.digests):
         try:
@@ -301,7 +304,7 @@ def _sections(search: Partitioned, store: Path) -> list[_Sections | list[bytes]]
     return found
 
 
-def _shared_file(sections: Callable[[], list[_Sections | list[bytes]]], number: int) -> bytes:
+def _shared_file(sections: Callable[[], list[Sections]], number: int) -> bytes:
     parts = [partition[number] for partition in sections()]
     return _varints(np.array([len(parts), *map(len, parts)], dtype=np.int64))[0] + b"".join(parts)
 
@@ -318,7 +321,7 @@ def small_shards(docs: int) -> int:
     return max(8, shards_for(docs) // 2)
 
 
-def _once(make: Callable[[], list[_Sections | list[bytes]]]) -> Callable[[], list[_Sections | list[bytes]]]:
+def _once(make: Callable[[], list[Sections]]) -> Callable[[], list[Sections]]:
     """The partitions are read (or indexed) on first need, once, and only if a file must be written."""
     return functools.cache(make)
 

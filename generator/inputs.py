@@ -170,6 +170,14 @@ def _ignored(name: str) -> bool:
     return name.startswith((".", "#", "~")) or name.endswith(("~", ".swp", ".tmp"))
 
 
+def stat_key(path: Path) -> StatKey | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ino)
+
+
 def relisted(source: Path, listing: Listing, changed: frozenset[str]) -> Listing:
     """`listing` with the stats of the `changed` files taken again, when that is enough to know
     what content/ holds: serve's watcher names the files a save touched. A named entry or issue
@@ -180,11 +188,10 @@ def relisted(source: Path, listing: Listing, changed: frozenset[str]) -> Listing
     for file in listing.files:
         if file.rel in named:
             named.discard(file.rel)
-            try:
-                st = os.stat(source / file.rel)
-            except OSError:
+            stat = stat_key(source / file.rel)
+            if stat is None:
                 return scan(source)
-            file = SourceFile(file.rel, (st.st_size, st.st_mtime_ns, st.st_ino))
+            file = SourceFile(file.rel, stat)
         fresh.append(file)
     # The digest is not kept up to date: serve never compares fingerprints.
     return scan(source) if named else Listing(tuple(fresh), listing.errors, listing.digest)

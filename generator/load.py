@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from . import parallel
-from .cache import FileResult, Memory, stat_key, still_valid
+from .cache import FileResult, Memory, still_valid
 from .config import Config
 from .entry import Attachment, Body, Entry, validate
 from .errors import SourceError
 from .frontmatter import read_yaml, split
-from .inputs import CONTENT, ENTRY_SUFFIX, ISSUE_SUFFIXES, Listing, SourceFile, scan
+from .inputs import CONTENT, ENTRY_SUFFIX, ISSUE_SUFFIXES, Listing, SourceFile, scan, stat_key
 from .issuefile import IssueInfo, validate_issue
 from .markdown import Converter
 

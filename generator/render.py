@@ -178,7 +178,7 @@ def helpers(site: Site, strings: Strings) -> dict[str, Callable[..., Any] | Any]
         "site": site, "config": config, "lang": config.language,
         "print_html": lambda entry, prefix: isolate(entry_html(entry), prefix),
         "stats_label": stats_label, "stats_csv": lambda table: stats.csv_text(table, stats_label),
-        "stats_csv_url": lambda year, table: url(stats.csv_path(year, table)),
+        "stats_csv_url": lambda year, table: url(stats.csv_path(year, table.key)),
         "stats_chart": lambda table, title: Markup(charts.draw(table, stats_label, title)),
     }
 

@@ -203,7 +203,7 @@ def _error_page(text: str, key: str) -> bytes:
 class _Changes(FileSystemEventHandler):
     """Wakes the rebuild loop for changes to the site's inputs, and nothing else, and keeps
     the content files they name: a save then looks at those files only, not at all of
-    content/ (load()). An input folder made while serving (a site's first templates/) is
+    content/ (inputs.relisted). An input folder made while serving (a site's first templates/) is
     watched from then on."""
 
     def __init__(self, source: Path, inputs: list[Path], wake: threading.Event, observer: BaseObserver):

@@ -108,7 +108,7 @@ def stats_pages(site: Site) -> Iterator[Page]:
         yield Page(f"stats/{year}/index.html", "stats.html", functools.partial(_year_context, data, shown, crumbs),
                    sitemap=True)
         for number, key in enumerate(TABLES):
-            yield Page(f"stats/{year}/{key}.csv", "stats.csv", functools.partial(_table_context, data, number))
+            yield Page(csv_path(year, key), "stats.csv", functools.partial(_table_context, data, number))
 
 
 def _year_context(data: Callable[[], YearStats], shown: tuple[int, ...], crumbs: tuple[Crumb, ...]
@@ -120,8 +120,8 @@ def _table_context(data: Callable[[], YearStats], number: int) -> dict[str, Any]
     return {"table": data().tables[number]}
 
 
-def csv_path(year: int, table: Table) -> str:
-    return f"stats/{year}/{table.key}.csv"
+def csv_path(year: int, key: str) -> str:
+    return f"stats/{year}/{key}.csv"
 
 
 def csv_text(table: Table, name: Callable[[Label], str]) -> str:

@@ -4,8 +4,9 @@ config -> load -> check -> model -> pages -> render -> write.
 Speed comes from reuse, never from partial models (Zola's partial rebuilds
 showed stale sections, zola#1132): every build loads all files (unchanged
 ones from the cache), builds the whole Site and plans every page, then
-renders only the pages whose fingerprint changed. A one-edit build therefore
-equals a clean build byte for byte. `preview()` (serve) stops after the plan:
+renders only the pages whose key changed. A key is made again only for the
+pages an edit can reach (keys.py); the others keep the last build's. A
+one-edit build therefore equals a clean build byte for byte. `preview()` (serve) stops after the plan:
 it renders nothing until a browser asks for a file.
 """
 
@@ -25,6 +26,7 @@ from pathlib import Path
 from . import __version__, cache, index, inputs, parallel
 from .config import Config, load_config
 from .errors import BuildFailed, SourceError, only_errors
+from .keys import key, site_keys
 from .load import Loaded, load
 from .model import Site, build_site, check
 from .pages import Fingerprints, Page, plan
@@ -81,7 +83,7 @@ class Preview:
     def key(self, path: str) -> str:
         """Changes whenever the file at `path` does (empty while there is none)."""
         page = self.page(path)
-        return "" if page is None else _key(self.shared, page, Fingerprints())
+        return "" if page is None else key(self.shared, page, Fingerprints())
 
 
 def _quiet(_: str) -> None:
@@ -202,22 +204,24 @@ def _build(options: BuildOptions, progress: Progress) -> BuildResult:
     with tree.locked():
         config, _ = load_config(options.source)
         strings, _ = load_strings(options.source, config) if config else ({}, [])
-        key = cache_key(config, strings) if config else ""
-        memory = cache.Memory(key) if options.clean or not config else cache.read(tree.cache_folder, key)
+        valid_for = cache_key(config, strings) if config else ""
+        memory = cache.Memory(valid_for) if options.clean or not config else cache.read(tree.cache_folder, valid_for)
         made = _model(dataclasses.replace(options, now=now), tree, memory, stored=True, listing=taken.listing)
         progress(f"loaded {len(made.loaded.entries)} entries")
         site, fingerprints = made.site, Fingerprints()
         search, store = index.partitioned(site, code_digest()), tree.cache_folder / "search"
         indexing = index.prepare(search, store, progress)  # in children, while this process plans
         try:
-            pages = [*plan(site, options.source), *static_pages(options.source),
-                     *index.document_pages(search, site)]
-            keys = {p.path: _key(made.shared, p, fingerprints) for p in pages}
+            pages = plan(site, options.source)
+            keys = site_keys(made.shared, site, pages, tree.cache_folder, fingerprints, options.clean)
+            others = [*static_pages(options.source), *index.document_pages(search, site)]
+            keys.update((p.path, key(made.shared, p, fingerprints)) for p in others)
+            pages.extend(others)
         finally:
             indexing.results()
         searched = list(index.index_pages(search, site, options.source, store))
         by_path = _one_page_per_path([*pages, *searched])
-        keys.update((p.path, _key(made.shared, p, fingerprints)) for p in searched)
+        keys.update((p.path, key(made.shared, p, fingerprints)) for p in searched)
         written = tree.write(keys, functools.partial(_make, by_path, made.renderer, progress),
                              clean=options.clean)
         index.forget_others(search, store)
@@ -297,11 +301,6 @@ def _balanced(paths: list[str], by_path: dict[str, Page], workers: int) -> list[
 def code_digest() -> str:
     """A page or cached file made by other code, or other library versions, is not reused."""
     return hashlib.sha256(f"{__version__}:{inputs.code()}".encode()).hexdigest()
-
-
-def _key(shared: str, page: Page, fingerprints: Fingerprints) -> str:
-    made_from = fingerprints.of(page.context) if page.made_from is None else page.made_from
-    return hashlib.sha256(f"{shared}:{page.path}:{page.template}:{page.copy}:{made_from}".encode()).hexdigest()[:32]
 
 
 def static_pages(source: Path) -> list[Page]:

@@ -28,7 +28,7 @@ from .errors import SourceError
 from .inputs import Listing, StatKey, stat_key
 from .issuefile import IssueInfo
 
-VERSION = 4  # 4: a Body keeps its text's length
+VERSION = 5  # 5: an Entry keeps its placement digest
 INDEX = "files.pickle"
 JOURNAL = "files.journal"
 BODIES = "bodies.bin"

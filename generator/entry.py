@@ -8,10 +8,11 @@ names the line of the key at fault.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import pickle
 import posixpath
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from .config import Config
@@ -88,6 +89,13 @@ class Body:
         self._html, self._text, self.location, self.chars = state
 
 
+# What an entry shows, as opposed to where it stands (every other field: its date, type, tags,
+# issue, links...). A page context may hold a value made from these fields only beside the Entry
+# itself: an edit to them then changes only the pages that hold the entry (pages.skeleton).
+CONTENT_FIELDS = frozenset({"title", "summary", "authors", "extra", "body", "body_line", "lines", "digest",
+                            "placement"})
+
+
 @dataclass(frozen=True)
 class Entry:
     path: str  # relative to the site folder, POSIX separators
@@ -115,6 +123,12 @@ class Entry:
     links: tuple[tuple[str, int], ...] = ()  # (linked .md path, file line)
     lines: tuple[tuple[str, int], ...] = field(default=(), compare=False, repr=False)
     digest: str = ""  # of the source bytes and attachments: changes whenever the entry does
+    # A digest of every field but CONTENT_FIELDS, made once with the entry (and kept in the cache).
+    placement: str = field(init=False, default="", repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        placed = repr(tuple(getattr(self, name) for name in _PLACED))
+        object.__setattr__(self, "placement", hashlib.sha256(placed.encode()).hexdigest())
 
     @property
     def html(self) -> str:
@@ -133,6 +147,9 @@ class Entry:
 
     def line(self, key: str) -> int:
         return dict(self.lines).get(key, 1)
+
+
+_PLACED = tuple(item.name for item in fields(Entry) if item.name not in CONTENT_FIELDS)
 
 
 def parse_date(value: Any) -> dt.datetime | None:

@@ -4,6 +4,12 @@ Templates get no global view of the site: each page's context holds all it
 may show. That makes a page's fingerprint (`fingerprint`) a complete account
 of its inputs, which is what lets a cached page be reused with no risk of
 showing stale data.
+
+One rule more lets a build skip fingerprinting most pages after an edit: a
+context holds a value made from an entry's content (entry.CONTENT_FIELDS: its
+title, body...) only beside the Entry itself. Then, while the site's skeleton
+(everything else the plan reads) stays the same, an edit to entries changes
+exactly the pages whose contexts reach them (Fingerprints.reached).
 """
 
 from __future__ import annotations
@@ -77,12 +83,12 @@ class Pager:
     @property
     def window(self) -> list[int | None]:
         """Page numbers to offer: the first, the last, two either side; None for a gap."""
+        near = range(max(1, self.number - 2), min(self.total, self.number + 2) + 1)
         shown: list[int | None] = []
-        for n in range(1, self.total + 1):
-            if n in (1, self.total) or abs(n - self.number) <= 2:
-                shown.append(n)
-            elif shown and shown[-1] is not None:
+        for n in sorted({1, self.total, *near}):  # not every page: a list may have thousands
+            if shown and n - 1 != shown[-1]:
                 shown.append(None)
+            shown.append(n)
         return shown
 
 
@@ -133,7 +139,7 @@ def _entries(site: Site, source: Path) -> Iterator[Page]:
                    sitemap=True)
         for item in (*entry.attachments, *entry.assets):
             yield Page(f"{entry.url}{item.name}", None, {"size": item.size,
-                                                        "entry": entry.digest},
+                                                        "entry": entry},
                        copy=source / item.source)
 
 
@@ -236,21 +242,37 @@ def _feed_context(site: Site, title: str, url: str, entries: Iterable[Entry]) ->
             "updated": max((e.date for e in latest), default=dt.datetime(2000, 1, 1))}
 
 
+def skeleton(site: Site) -> str:
+    """A digest of all that plan() reads from the site but the entries' content: which entries
+    are published, in what order, where each stands, the issues' files, the pinned entries and
+    the year (stats of a site without entries)."""
+    digest = hashlib.sha256(repr((site.audience, site.drafts, site.now.year, tuple(e.path for e in site.pinned),
+                                  tuple(i.info for view in site.publications for i in view.issues))).encode())
+    digest.update("".join(entry.placement for entry in site.entries).encode())
+    return digest.hexdigest()
+
+
 class Fingerprints:
     """Digests of page contexts. Entries count by their content digest; an issue, a
-    collection, a pager or a whole context shared by many pages is digested once per build."""
+    collection, a pager or a whole context shared by many pages is digested once per build.
+    `reached[id(context)]`: the paths of the entries a digested context holds, at any depth."""
 
     def __init__(self) -> None:
         self.memo: dict[int, bytes] = {}
         self.keep: list[Any] = []  # what the memo's ids refer to stays alive
         self.fields: dict[type, tuple[str, ...]] = {}  # of each dataclass: fields() is slow
+        self.reached: dict[int, set[str]] = {}
+        self._reaching: set[str] = set()
 
     def of(self, context: dict[str, Any]) -> str:
         return self._shared(context).hex()
 
     def _shared(self, value: Any) -> bytes:
         known = self.memo.get(id(value))
-        if known is None:
+        if known is not None:
+            self._reaching.update(self.reached[id(value)])
+        else:
+            outer, self._reaching = self._reaching, set()
             kind = type(value)
             digest = hashlib.sha256(kind.__name__.encode())
             if kind is dict:
@@ -265,6 +287,8 @@ class Fingerprints:
                     self._feed(digest, getattr(value, name))
             known = self.memo[id(value)] = digest.digest()
             self.keep.append(value)
+            self.reached[id(value)], self._reaching = self._reaching, outer
+            outer.update(self.reached[id(value)])
         return known
 
     def _feed(self, digest: Any, value: Any) -> None:
@@ -273,6 +297,7 @@ class Fingerprints:
             digest.update(b"s" + value.encode() + b"\0")
         elif kind is Entry:
             digest.update(b"e" + value.digest.encode())
+            self._reaching.add(value.path)
         elif kind is bytes:  # the search index's section digests: thousands per build
             digest.update(b"b%d:" % len(value) + value)
         elif kind is tuple or kind is list or isinstance(value, tuple):  # NamedTuples too

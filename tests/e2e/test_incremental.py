@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from generator import index
 from generator.build import BuildOptions, build
+from generator.keys import RECORD
 from tests.conftest import entry, tree_bytes, write_files
 
 NOW = dt.datetime(2026, 11, 27, 12)
@@ -19,6 +20,7 @@ TITLES = ("东湖区推进冬季供暖", "西山縣修繕村道", "市应急管�
           "关于做好信息报送工作的通知")
 TAGS = ("[供暖]", "[安全, 民生]", "[]", "[乡村振兴]")
 SOURCES = ("东湖区委办公室", "市应急管理局", "西山縣委辦公室")
+FIRST_KEYS = "first-keys.pickle"  # beside content/, not in it
 
 names = st.sampled_from([f"e{n}" for n in range(6)])
 operation = st.one_of(
@@ -33,7 +35,8 @@ operation = st.one_of(
     st.tuples(st.just("template"), st.sampled_from(["", "<p class='x'>{{ entry.summary }}</p>", "<b>摘</b>"])),
     st.tuples(st.just("config"), st.integers(1, 3), st.sampled_from(["信息", "每日信息"])),
     st.tuples(st.just("search store"), st.sampled_from(["delete", "damage"])),
-    st.tuples(st.just("file cache"), st.sampled_from(["torn journal", "damaged journal", "no base"])),
+    st.tuples(st.just("file cache"), st.sampled_from(["torn journal", "damaged journal", "no base", "damaged keys",
+                                                      "first build's keys"])),
 )
 
 
@@ -96,6 +99,10 @@ def apply(site: Path, step: tuple) -> None:  # type: ignore[type-arg]
             data = bytearray(journal.read_bytes())
             data[30] ^= 0xFF
             journal.write_bytes(bytes(data))
+        elif step[1] == "damaged keys":
+            (cache / RECORD).write_bytes(b"\x80\x05damaged")
+        elif step[1] == "first build's keys":  # the record of another state: it must not be trusted blindly
+            shutil.copyfile(site / FIRST_KEYS, cache / RECORD)
         else:
             (cache / "files.pickle").unlink(missing_ok=True)
 
@@ -135,6 +142,7 @@ def edit_and_compare(steps: list[tuple], tmp_path_factory) -> None:  # type: ign
                        "content/info/e1.md": entry(title="第二篇", date="2026-11-21", publication="xinxi", issue="1")})
     output = site / "output"
     build(BuildOptions(site, output, now=NOW))
+    shutil.copyfile(site / ".output.builds/cache" / RECORD, site / FIRST_KEYS)
     for step in steps:
         apply(site, step)
         build(BuildOptions(site, output, now=NOW))

@@ -213,7 +213,7 @@ def _build(options: BuildOptions, progress: Progress) -> BuildResult:
         indexing = index.prepare(search, store, progress)  # in children, while this process plans
         try:
             pages = plan(site, options.source)
-            keys = site_keys(made.shared, site, pages, tree.cache_folder, fingerprints, options.clean)
+            keys = site_keys(made.shared, site, pages, tree.cache_folder, options.clean)
             others = [*static_pages(options.source), *index.document_pages(search, site)]
             keys.update((p.path, key(made.shared, p, fingerprints)) for p in others)
             pages.extend(others)

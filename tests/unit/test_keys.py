@@ -71,14 +71,14 @@ def test_what_an_entry_shows_reaches_only_the_pages_that_hold_the_entry(sample: 
 
 def test_reused_keys_equal_a_full_pass(sample: tuple[Loaded, Site], tmp_path: Path) -> None:
     loaded, site = sample
-    first = site_keys(SHARED, site, plan(site, REPO), tmp_path, Fingerprints())
+    first = site_keys(SHARED, site, plan(site, REPO), tmp_path)
     assert first == full_keys(site)[0]
     entry = site.entries[3]
     retitled = with_entry(loaded, site, dataclasses.replace(entry, title="新标题", digest="new"))
     redated = with_entry(loaded, site, dataclasses.replace(entry, date=entry.date - dt.timedelta(days=40),
                                                            digest="newer"))
     for changed_site in (retitled, redated, site):
-        reused = site_keys(SHARED, changed_site, plan(changed_site, REPO), tmp_path, Fingerprints())
+        reused = site_keys(SHARED, changed_site, plan(changed_site, REPO), tmp_path)
         assert reused == full_keys(changed_site)[0]
     assert reused == first  # back to the first state
 
@@ -86,7 +86,7 @@ def test_reused_keys_equal_a_full_pass(sample: tuple[Loaded, Site], tmp_path: Pa
 @pytest.mark.parametrize("damage", [b"", b"\x80\x05damaged", b"\x80\x05N."])
 def test_a_damaged_record_is_not_trusted(sample: tuple[Loaded, Site], tmp_path: Path, damage: bytes) -> None:
     loaded, site = sample
-    site_keys(SHARED, site, plan(site, REPO), tmp_path, Fingerprints())
+    site_keys(SHARED, site, plan(site, REPO), tmp_path)
     (tmp_path / RECORD).write_bytes(damage)
     retitled = with_entry(loaded, site, dataclasses.replace(site.entries[0], title="新标题", digest="new"))
-    assert site_keys(SHARED, retitled, plan(retitled, REPO), tmp_path, Fingerprints()) == full_keys(retitled)[0]
+    assert site_keys(SHARED, retitled, plan(retitled, REPO), tmp_path) == full_keys(retitled)[0]

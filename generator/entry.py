@@ -127,7 +127,9 @@ class Entry:
     placement: str = field(init=False, default="", repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        placed = repr(tuple(getattr(self, name) for name in _PLACED))
+        # Links count by their targets: the line a link stands on only names it in error messages,
+        # and an edit above it moves it.
+        placed = repr((*(getattr(self, name) for name in _PLACED), tuple(target for target, _ in self.links)))
         object.__setattr__(self, "placement", hashlib.sha256(placed.encode()).hexdigest())
 
     @property
@@ -149,7 +151,7 @@ class Entry:
         return dict(self.lines).get(key, 1)
 
 
-_PLACED = tuple(item.name for item in fields(Entry) if item.name not in CONTENT_FIELDS)
+_PLACED = tuple(item.name for item in fields(Entry) if item.name not in CONTENT_FIELDS | {"links"})
 
 
 def parse_date(value: Any) -> dt.datetime | None:

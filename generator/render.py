@@ -175,7 +175,9 @@ def helpers(site: Site, strings: Strings) -> dict[str, Callable[..., Any] | Any]
         "audience_name": lambda key: config.audiences.get(key, key),
         "quote_path": quote_path, "attachment_url": lambda entry, item: attachment_url(
             entry, item, base),
-        "site": site, "config": config, "lang": config.language,
+        # No `site`: a template sees its page's context and the configuration, nothing of other
+        # pages, or a page could show what its key does not account for (pages.py).
+        "config": config, "lang": config.language,
         "print_html": lambda entry, prefix: isolate(entry_html(entry), prefix),
         "stats_label": stats_label, "stats_csv": lambda table: stats.csv_text(table, stats_label),
         "stats_csv_url": lambda year, table: url(stats.csv_path(year, table.key)),

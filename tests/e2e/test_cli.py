@@ -128,6 +128,18 @@ def test_an_undefined_template_variable_names_the_template_and_line(make_site: M
     assert re.search(r"^templates/entry\.html:3: template error: .*no_such_field", result.stderr, re.M), result.stderr
 
 
+def test_a_template_sees_no_site_wide_data(make_site: MakeSite) -> None:
+    """A page shows only what its context holds, so that a page is made again whenever what it shows
+    changes: a template reading the whole site would show stale data after an edit elsewhere."""
+    site = make_site({"content/info/a.md": entry(),
+                      "templates/404.html": '{% extends "theme/404.html" %}\n'
+                                            "{% block title %}{{ site.entries[0].title }}{% endblock %}\n"})
+    result = run_bulletin("build", "--source", site)
+    assert result.returncode == 1
+    assert re.search(r"^templates/404\.html:2: template error: 'site' is undefined", result.stderr, re.M), \
+        result.stderr
+
+
 def test_the_installed_package_carries_the_default_theme(make_site: MakeSite, tmp_path: Path) -> None:
     """A plain wheel install, no repository around: the theme and its static files come with it."""
     wheels = tmp_path / "wheels"

@@ -69,6 +69,17 @@ def test_what_an_entry_shows_reaches_only_the_pages_that_hold_the_entry(sample: 
             assert changed <= holding[entry.path], f"{entry.path} {name}: {changed - holding[entry.path]}"
 
 
+def test_a_link_moved_to_another_line_leaves_the_entry_where_it_stands(sample: tuple[Loaded, Site]) -> None:
+    """An edit above a link moves it down; only a link to another entry changes where the entry stands."""
+    _, site = sample
+    linking = next(e for e in site.entries if e.links)
+    moved = dataclasses.replace(linking, links=tuple((target, line + 3) for target, line in linking.links))
+    assert moved.placement == linking.placement
+    other = next(e.path for e in site.entries if e.path not in dict(linking.links))
+    retargeted = dataclasses.replace(linking, links=((other, 1), *linking.links[1:]))
+    assert retargeted.placement != linking.placement
+
+
 def test_reused_keys_equal_a_full_pass(sample: tuple[Loaded, Site], tmp_path: Path) -> None:
     loaded, site = sample
     first = site_keys(SHARED, site, plan(site, REPO), tmp_path)

@@ -265,6 +265,7 @@ class Fingerprints:
         self._reaching: set[str] = set()
 
     def of(self, context: dict[str, Any]) -> str:
+        self._reaching = set()  # would otherwise gather every entry of every page digested
         return self._shared(context).hex()
 
     def _shared(self, value: Any) -> bytes:

@@ -26,26 +26,25 @@ from __future__ import annotations
 import functools
 import unicodedata
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 SPACE, OTHER, WORD, CJK = 0, 1, 2, 3
 SEPARATOR = np.uint64(0)
 WORD_BIT = np.uint64(1 << 63)
-_CJK_RANGES = ((0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xAC00, 0xD7AF),
+CJK_RANGES = ((0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xAC00, 0xD7AF),
                (0xF900, 0xFAFF), (0x20000, 0x3134F))
 FNV_OFFSET, FNV_PRIME, MASK64 = 0xCBF29CE484222325, 0x100000001B3, (1 << 64) - 1
 
 
 @functools.cache
 def fold_table() -> dict[int, str]:
-    """Traditional -> Simplified, one character to one, from OpenCC's t2s data."""
-    import opencc  # build-time only: the browser gets the table, not the library
-
-    converter = opencc.OpenCC("t2s")
-    chars = "".join(chr(c) for low, high in _CJK_RANGES[1:] for c in range(low, high + 1))
-    converted = converter.convert("\n".join(chars)).split("\n")
-    return {ord(a): b for a, b in zip(chars, converted, strict=True) if a != b and len(b) == 1}
+    """Traditional -> Simplified, one character to one: OpenCC's t2s conversion of each character
+    alone, kept as pairs in fold.txt (scripts/make-fold-table writes it) so that a build neither
+    needs OpenCC nor spends 40 ms deriving the table."""
+    pairs = (Path(__file__).parent / "fold.txt").read_text(encoding="utf-8").rstrip("\n")
+    return {ord(pairs[at]): pairs[at + 1] for at in range(0, len(pairs), 2)}
 
 
 def normalise(text: str) -> str:
@@ -61,7 +60,7 @@ def _bmp_classes() -> np.ndarray:
             classes[code] = WORD
         elif char.isspace():
             classes[code] = SPACE
-    for low, high in _CJK_RANGES:
+    for low, high in CJK_RANGES:
         if low < 0x10000:
             classes[low:high + 1] = CJK
     return classes

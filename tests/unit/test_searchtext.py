@@ -6,9 +6,14 @@ plain-Python FNV-1a), never taken from the module under test.
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
-from generator.searchtext import normalise, units, word_id
+from generator.searchtext import fold_table, normalise, units, word_id
+from tests.conftest import REPO
 
 TOP = 1 << 63
 
@@ -41,6 +46,15 @@ def test_traditional_characters_fold_to_simplified() -> None:
     assert normalise("農村辦公室") == "农村办公室"
     assert normalise("裡") == "里"
     assert normalise("鄉鎮衛生院") == "乡镇卫生院"
+
+
+def test_the_kept_fold_table_is_opencc_t2s_character_by_character(tmp_path: Path) -> None:
+    """generator/fold.txt is what scripts/make-fold-table derives from the installed OpenCC now;
+    after an OpenCC upgrade that changes it, run the script."""
+    fresh = tmp_path / "fold.txt"
+    subprocess.run([sys.executable, REPO / "scripts/make-fold-table", fresh], check=True, capture_output=True)
+    assert fresh.read_bytes() == (REPO / "generator/fold.txt").read_bytes()
+    assert fold_table()[ord("農")] == "农" and ord("农") not in fold_table()
 
 
 def test_simplified_text_is_left_as_it_is() -> None:

@@ -118,7 +118,7 @@ class Doc:
 def documents(site: Site) -> list[Doc]:
     """Published entries, oldest first: their number is their place in that order."""
     docs = []
-    for entry in sorted(site.entries, key=lambda e: (e.date, e.path)):
+    for entry in reversed(site.entries):  # newest first, by date and path: no two alike
         facets = [f"type={entry.type}", f"year={entry.date.year}"]
         if entry.publication:
             facets.append(f"publication={entry.publication}")

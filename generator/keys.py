@@ -45,9 +45,10 @@ def site_keys(shared: str, site: Site, pages: list[Page], folder: Path, clean: b
     reaches, are dropped on return: tens of megabytes at 20,000 entries."""
     fingerprints = Fingerprints()
     shape = skeleton(site)
+    digests = {path: entry.digest for path, entry in site.by_path.items()}
     last = None if clean else _read(folder / RECORD)
     if last is not None and last.shared == shared and last.skeleton == shape and len(last.keys) == len(pages):
-        changed = [path for path, entry in site.by_path.items() if last.digests.get(path) != entry.digest]
+        changed = [path for path, digest in digests.items() if last.digests.get(path) != digest]
         stale = {page for path in changed for page in last.holding.get(path, ())}
         keys = dict(last.keys)
         for page in pages:
@@ -55,16 +56,14 @@ def site_keys(shared: str, site: Site, pages: list[Page], folder: Path, clean: b
                 keys[page.path] = key(shared, page, fingerprints)
         if keys.keys() == {page.path for page in pages}:
             if changed:
-                _write(folder / RECORD, Record(shared, shape, {p: e.digest for p, e in site.by_path.items()},
-                                               keys, last.holding))
+                _write(folder / RECORD, Record(shared, shape, digests, keys, last.holding))
             return keys
     keys, holding = {}, {}
     for page in pages:
         keys[page.path] = key(shared, page, fingerprints)
         for path in fingerprints.reached.get(id(page.context), ()):
             holding.setdefault(path, []).append(page.path)
-    _write(folder / RECORD, Record(shared, shape, {p: e.digest for p, e in site.by_path.items()}, keys,
-                                   {path: tuple(held) for path, held in holding.items()}))
+    _write(folder / RECORD, Record(shared, shape, digests, keys, {path: tuple(held) for path, held in holding.items()}))
     return keys
 
 

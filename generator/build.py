@@ -6,8 +6,9 @@ showed stale sections, zola#1132): every build loads all files (unchanged
 ones from the cache), builds the whole Site and plans every page, then
 renders only the pages whose key changed. A key is made again only for the
 pages an edit can reach (keys.py); the others keep the last build's. A
-one-edit build therefore equals a clean build byte for byte. `preview()` (serve) stops after the plan:
-it renders nothing until a browser asks for a file.
+one-edit build therefore equals a clean build byte for byte. `preview()`
+(serve) stops after the plan: it renders nothing until a browser asks for a
+file.
 """
 
 from __future__ import annotations

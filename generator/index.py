@@ -44,7 +44,6 @@ import gzip
 import hashlib
 import json
 import mmap
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +52,7 @@ import numpy as np
 
 from . import parallel
 from .entry import Entry
+from .links import replace_whole
 from .model import Site
 from .pages import Crumb, Page
 from .searchtext import WORD as WORD_CLASS
@@ -270,9 +270,7 @@ def _save(store: Path, digest: str, names: list[str], files: dict[str, bytes]) -
     summary = b"".join(hashlib.sha256(data).digest()[:_SUMMARY] for data in parts)
     store.mkdir(parents=True, exist_ok=True)
     for path, data in ((_summary(store, digest), summary), (_stored(store, digest), ends.tobytes() + b"".join(parts))):
-        temporary = store / f".{path.name}.{os.getpid()}"
-        temporary.write_bytes(data)
-        os.replace(temporary, path)
+        replace_whole(path, data)
 
 
 class _Sections:

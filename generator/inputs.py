@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import SourceError
+from .links import replace_whole
 from .themes import template_dirs
 from .write import OutputTree
 
@@ -234,6 +235,4 @@ def remember(store: Path, print_of_inputs: str, now: dt.datetime, moments: list[
               "pages": last.pages, "warnings": list(last.warnings),
               "moments": sorted({m.isoformat() for m in moments}),
               "manifest": live_manifest.stat().st_mtime_ns}
-    temporary = store / f"{RECORD}.new"
-    temporary.write_text(json.dumps(record))
-    os.replace(temporary, store / RECORD)
+    replace_whole(store / RECORD, json.dumps(record).encode())

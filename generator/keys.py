@@ -14,11 +14,11 @@ it is valid whether or not the build that wrote it went live.
 from __future__ import annotations
 
 import hashlib
-import os
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
 
+from .links import replace_whole
 from .model import Site
 from .pages import Fingerprints, Page, skeleton
 
@@ -47,17 +47,17 @@ def site_keys(shared: str, site: Site, pages: list[Page], folder: Path, clean: b
     shape = skeleton(site)
     digests = {path: entry.digest for path, entry in site.by_path.items()}
     last = None if clean else _read(folder / RECORD)
-    if last is not None and last.shared == shared and last.skeleton == shape and len(last.keys) == len(pages):
+    if (last is not None and last.shared == shared and last.skeleton == shape
+            and last.keys.keys() == {page.path for page in pages}):
         changed = [path for path, digest in digests.items() if last.digests.get(path) != digest]
         stale = {page for path in changed for page in last.holding.get(path, ())}
         keys = dict(last.keys)
         for page in pages:
             if page.path in stale:
                 keys[page.path] = key(shared, page, fingerprints)
-        if keys.keys() == {page.path for page in pages}:
-            if changed:
-                _write(folder / RECORD, Record(shared, shape, digests, keys, last.holding))
-            return keys
+        if changed:
+            _write(folder / RECORD, Record(shared, shape, digests, keys, last.holding))
+        return keys
     keys, holding = {}, {}
     for page in pages:
         keys[page.path] = key(shared, page, fingerprints)
@@ -77,6 +77,4 @@ def _read(path: Path) -> Record | None:
 
 
 def _write(path: Path, record: Record) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}")
-    temporary.write_bytes(pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL))
-    os.replace(temporary, path)
+    replace_whole(path, pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL))

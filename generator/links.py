@@ -1,5 +1,5 @@
-"""Two primitives shared by the build output and publishing: one writer at a time, and a
-symbolic link switched to a new target in one step (rename(2) replaces it atomically)."""
+"""Primitives shared by the build output, its store and publishing: one writer at a time, and a
+symbolic link or a file replaced in one step (rename(2) replaces it atomically)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,13 @@ def exclusive(folder: Path, what: Path, activity: str) -> Iterator[None]:
             raise BuildFailed([SourceError(str(what), 1, f"another {activity} is writing to it",
                                            "wait for it to finish")]) from None
         yield
+
+
+def replace_whole(path: Path, data: bytes) -> None:
+    """Write `path` whole or not at all: a build killed while writing leaves the old file."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
 
 
 def switch(link: Path, target: Path) -> None:

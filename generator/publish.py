@@ -103,12 +103,18 @@ class Releases:
         return earlier
 
     def _new_name(self, now: dt.datetime) -> str:
-        base = now.strftime("%Y%m%d-%H%M%S")
-        taken = {p.name for p in self.folder.iterdir()} if self.folder.is_dir() else set()
-        number = 1
-        while f"{base}-{number:02d}" in taken:
-            number += 1
-        return f"{base}-{number:02d}"
+        """A name sorting after every release made before, so that name order is publish order.
+
+        Filling the first free number would reuse a pruned release's name within one
+        second, and the newest release would then sort first and be pruned next;
+        a clock set back would do the same.
+        """
+        name = f"{now.strftime('%Y%m%d-%H%M%S')}-01"
+        made = sorted(p.name for p in self.folder.iterdir() if p.is_dir()) if self.folder.is_dir() else []
+        if made and made[-1] >= name:
+            base, number = made[-1].rsplit("-", 1)
+            name = f"{base}-{int(number) + 1:02d}"
+        return name
 
     def _manifest(self, name: str) -> dict[str, str]:
         return json.loads((self.folder / name / MANIFEST).read_text())

@@ -126,7 +126,7 @@ def preview(options: BuildOptions, memory: cache.Memory, listing: inputs.Listing
     with _without_cycle_collection():
         tree = OutputTree(options.output)
         with tree.locked():
-            made = _model(options, tree, memory, stored=False, listing=listing)
+            made = _made(options, tree, memory, _model(options, tree, memory, listing), stored=False)
             pages = _one_page_per_path([*plan(made.site, options.source), *static_pages(options.source)])
             # No site page lies in the index's folder (config.RESERVED keeps types and
             # publications out of it), so the index's pages cannot collide with them.
@@ -157,6 +157,14 @@ def _without_cycle_collection() -> Iterator[None]:
 
 
 @dataclass(frozen=True)
+class _Modelled:
+    config: Config
+    loaded: Loaded
+    site: Site
+    problems: list[SourceError]
+
+
+@dataclass(frozen=True)
 class _Made:
     loaded: Loaded
     site: Site
@@ -165,10 +173,10 @@ class _Made:
     warnings: tuple[SourceError, ...]
 
 
-def _model(options: BuildOptions, tree: OutputTree, memory: cache.Memory, stored: bool,
-           listing: inputs.Listing | None = None) -> _Made:
-    """Load, check and model the site; BuildFailed if any file has an error. `stored`: the
-    cache lives in the store (written back here), not only in this process."""
+def _model(options: BuildOptions, tree: OutputTree, memory: cache.Memory,
+           listing: inputs.Listing | None = None) -> _Modelled:
+    """Load, check and model the site, errors or not; BuildFailed only when there is no site to
+    model (no configuration, an unknown audience)."""
     now = options.now or dt.datetime.now()
     if options.clean:
         memory.results = {}
@@ -180,18 +188,25 @@ def _model(options: BuildOptions, tree: OutputTree, memory: cache.Memory, stored
     if audience not in config.audiences:
         raise BuildFailed([SourceError("bulletin.yaml", 1, f"unknown audience '{audience}'",
                                        f"use one of: {', '.join(config.audiences)}")])
-    derived = dict(memory.derived)
-    site = build_site(loaded, config, audience, now, options.drafts, memory.derived)
-    if stored and (memory.changed or derived != memory.derived):
+    return _Modelled(config, loaded, build_site(loaded, config, audience, now, options.drafts, memory.derived),
+                     problems)
+
+
+def _made(options: BuildOptions, tree: OutputTree, memory: cache.Memory, modelled: _Modelled,
+          stored: bool) -> _Made:
+    """What rendering needs besides the pages; BuildFailed if any file has an error. `stored`: the
+    cache lives in the store (written back here), not only in this process."""
+    if stored and (memory.changed or memory.derived != memory.stored_derived):
         cache.write(tree.cache_folder, memory)  # before anything can fail: what was read stays read
+    config, site = modelled.config, modelled.site
     strings, _ = load_strings(options.source, config)
     renderer = make_renderer(options.source, site, strings, tree.cache_folder)
-    errors = only_errors(problems)
+    errors = only_errors(modelled.problems)
     if errors:
         raise BuildFailed(errors)
     shared = hashlib.sha256(f"{code_digest()}:{config.digest}:{templates_digest(options.source)}:"
                             f"{sorted(strings.items())}".encode()).hexdigest()
-    return _Made(loaded, site, renderer, shared, tuple(p for p in problems if p.warning))
+    return _Made(modelled.loaded, site, renderer, shared, tuple(p for p in modelled.problems if p.warning))
 
 
 def _build(options: BuildOptions, progress: Progress) -> BuildResult:
@@ -207,12 +222,16 @@ def _build(options: BuildOptions, progress: Progress) -> BuildResult:
         strings, _ = load_strings(options.source, config) if config else ({}, [])
         valid_for = cache_key(config, strings) if config else ""
         memory = cache.Memory(valid_for) if options.clean or not config else cache.read(tree.cache_folder, valid_for)
-        made = _model(dataclasses.replace(options, now=now), tree, memory, stored=True, listing=taken.listing)
-        progress(f"loaded {len(made.loaded.entries)} entries")
-        site, fingerprints = made.site, Fingerprints()
+        modelled = _model(dataclasses.replace(options, now=now), tree, memory, taken.listing)
+        progress(f"loaded {len(modelled.loaded.entries)} entries")
+        site, fingerprints = modelled.site, Fingerprints()
         search, store = index.partitioned(site, code_digest()), tree.cache_folder / "search"
-        indexing = index.prepare(search, store, progress)  # in children, while this process plans
+        # In children, from as early as the site is known: the index of an edited entry's
+        # partition is what a one-edit build waits for last.
+        indexing = (parallel.Started([], []) if only_errors(modelled.problems)
+                    else index.prepare(search, store, progress))
         try:
+            made = _made(options, tree, memory, modelled, stored=True)
             pages = plan(site, options.source)
             keys = site_keys(made.shared, site, pages, tree.cache_folder, options.clean)
             others = [*static_pages(options.source), *index.document_pages(search, site)]

@@ -14,6 +14,7 @@ untimed first edit brings both versions' spare build folders up to date.
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import re
 import statistics
@@ -59,6 +60,8 @@ def main() -> None:
         subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", "-q", str(base), args.base], check=True)
         try:
             versions = {args.base: base, "this checkout": REPO}
+            for checkout in versions.values():  # see snapshot_code in build.py
+                compileall.compile_dir(checkout / "generator", quiet=1)
             outputs = {name: args.site.parent / f"output-{n}" for n, name in enumerate(versions)}
             for name, checkout in versions.items():  # a full build, then one with nothing to do
                 build(checkout, args.site, outputs[name])

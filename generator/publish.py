@@ -25,6 +25,7 @@ from .links import exclusive, switch
 
 MANIFEST = ".bulletin-manifest.json"
 KEEP = 5
+_MOMENT = "%Y%m%d-%H%M%S"  # a release's name: this, "-", and a two-digit number
 
 
 @dataclass(frozen=True)
@@ -109,11 +110,14 @@ class Releases:
         second, and the newest release would then sort first and be pruned next;
         a clock set back would do the same.
         """
-        name = f"{now.strftime('%Y%m%d-%H%M%S')}-01"
+        name = f"{now.strftime(_MOMENT)}-01"
         made = sorted(p.name for p in self.folder.iterdir() if p.is_dir()) if self.folder.is_dir() else []
         if made and made[-1] >= name:
             base, number = made[-1].rsplit("-", 1)
-            name = f"{base}-{int(number) + 1:02d}"
+            if int(number) < 99:
+                name = f"{base}-{int(number) + 1:02d}"
+            else:  # "-100" would sort before "-99": the next second instead
+                name = f"{dt.datetime.strptime(base, _MOMENT) + dt.timedelta(seconds=1):{_MOMENT}}-01"
         return name
 
     def _manifest(self, name: str) -> dict[str, str]:

@@ -177,13 +177,13 @@ def _model(options: BuildOptions, tree: OutputTree, memory: cache.Memory,
            listing: inputs.Listing | None = None) -> _Modelled:
     """Load, check and model the site, errors or not; BuildFailed only when there is no site to
     model (no configuration, an unknown audience)."""
-    now = options.now or dt.datetime.now()
     if options.clean:
         memory.results = {}
     tree.cache_folder.mkdir(parents=True, exist_ok=True)
     config, loaded, problems = check_sources(options.source, memory, tree.cache_folder, listing)
     if config is None or loaded is None:
         raise BuildFailed(problems)
+    now = config.clock(options.now)
     audience = options.audience or config.default_audience
     if audience not in config.audiences:
         raise BuildFailed([SourceError("bulletin.yaml", 1, f"unknown audience '{audience}'",
@@ -214,11 +214,11 @@ def _build(options: BuildOptions, progress: Progress) -> BuildResult:
     tree = OutputTree(options.output)
     if tree.check():
         raise BuildFailed(tree.check())
-    now = options.now or dt.datetime.now()
     # Taken before reading anything: a file changed during the build makes the next one build.
     taken = options.inputs or inputs.take(options.source, options.output, options.audience, options.drafts)
     with tree.locked():
         config, _ = load_config(options.source)
+        now = config.clock(options.now) if config else dt.datetime.now()  # without a configuration it fails
         strings, _ = load_strings(options.source, config) if config else ({}, [])
         valid_for = cache_key(config, strings) if config else ""
         memory = cache.Memory(valid_for) if options.clean or not config else cache.read(tree.cache_folder, valid_for)

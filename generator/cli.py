@@ -112,7 +112,7 @@ def _build(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if config is not None and args.audience is not None and args.audience not in config.audiences:
         parser.error(f"unknown audience '{args.audience}'; use one of: {', '.join(config.audiences)}")
     output = args.output or args.source / "output"
-    now = args.now or dt.datetime.now()
+    now = config.clock(args.now) if config else dt.datetime.now()  # without a configuration it fails
     started = time.perf_counter()
     from .inputs import nothing_to_build
 
@@ -223,7 +223,7 @@ def _new(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         return EXIT_CONTENT
     try:
         path = new_entry(args.source, config, args.type, args.title, args.publication, args.issue,
-                         dt.date.today())
+                         config.clock().date())
     except ValueError as problem:
         parser.error(str(problem))  # exits 2
     print(path)

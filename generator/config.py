@@ -6,6 +6,7 @@ PRODUCT.md, so the defaults below are the product's, not placeholders.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -71,12 +72,27 @@ class Config:
     sources: tuple[str, ...] | None  # a closed list, or free text when None
     extra_keys: tuple[str, ...]
     allow_html: bool
-    utc_offset: str = "+08:00"  # of the dates in front matter, for feeds
+    utc_offset: str = "+08:00"  # the site's time zone: of its front-matter dates and its build clock
     digest: str = field(default="", compare=False)
 
     @property
     def base_path(self) -> str:
         return urlsplit(self.url).path or "/"
+
+    @property
+    def zone(self) -> dt.timezone:
+        sign = -1 if self.utc_offset.startswith("-") else 1
+        return dt.timezone(sign * dt.timedelta(hours=int(self.utc_offset[1:3]), minutes=int(self.utc_offset[4:6])))
+
+    def clock(self, given: dt.datetime | None = None) -> dt.datetime:
+        """The build's clock: `given` (--now) or the time now, on the site's clock and naive like
+        every date of its entries: publish_at 08:00 means 08:00 at utc_offset, whatever the time
+        zone of the server that builds."""
+        return self.local(given) if given else dt.datetime.now(self.zone).replace(tzinfo=None)
+
+    def local(self, moment: dt.datetime) -> dt.datetime:
+        """`moment` on the site's clock: one with an offset is converted, a naive one is taken as is."""
+        return moment if moment.tzinfo is None else moment.astimezone(self.zone).replace(tzinfo=None)
 
     def audience_rank(self, audience: str) -> int:
         return list(self.audiences).index(audience)

@@ -155,10 +155,9 @@ _PLACED = tuple(item.name for item in fields(Entry) if item.name not in CONTENT_
 
 
 def parse_date(value: Any) -> dt.datetime | None:
-    """A YAML date, datetime, or quoted ISO text; None when it is none of these."""
+    """A YAML date, datetime, or quoted ISO text; None when it is none of these. A datetime
+    written with an offset keeps it (Config.local brings it to the site's clock)."""
     if isinstance(value, dt.datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone().replace(tzinfo=None)
         return value
     if isinstance(value, dt.date):
         return dt.datetime(value.year, value.month, value.day)
@@ -224,7 +223,8 @@ class FieldReader:
         if parsed is None:
             self.fail(key, f"{key} \"{value}\" is not a valid date",
                       "write YYYY-MM-DD, or YYYY-MM-DD HH:MM for a time")
-        return parsed
+            return None
+        return self.config.local(parsed)
 
     def choice(self, key: str, allowed: dict[str, str] | tuple[str, ...], what: str,
                default: str | None = None) -> str | None:

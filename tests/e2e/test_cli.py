@@ -1,5 +1,7 @@
 """The bulletin command as an editor runs it: exit codes, messages, and an output left alone."""
 
+import datetime as dt
+import os
 import re
 import subprocess
 import sys
@@ -178,3 +180,38 @@ def test_a_build_with_nothing_to_do_says_so_and_changes_nothing(make_site: MakeS
     edited = run_bulletin("build", "--source", site, "--now", "2026-12-02")
     assert "nothing changed" not in edited.stdout
     assert "甲（更新）" in (site / "output/info/a/index.html").read_text()
+
+
+def build_in_zone(site: Path, zone: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """A build on a server whose own time zone is `zone` (TZ), as a cron job or container runs it."""
+    return subprocess.run([sys.executable, "-m", "generator", "build", "--source", str(site), *args],
+                          capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO), "TZ": zone})
+
+
+def test_embargoes_follow_the_sites_clock_whatever_the_servers_time_zone(make_site: MakeSite) -> None:
+    # utc_offset is +08:00 by default: the site's clock is Beijing time, the server's may be UTC.
+    site_now = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).replace(tzinfo=None)
+
+    def moment(hours: int) -> str:
+        return f'"{site_now + dt.timedelta(hours=hours):%Y-%m-%d %H:%M}"'
+
+    site = make_site({"content/info/due.md": entry(title="两小时前解禁", publish_at=moment(-2)),
+                      "content/info/later.md": entry(title="两小时后解禁", publish_at=moment(2)),
+                      "content/info/gone.md": entry(title="两小时前撤下", expire_at=moment(-2))})
+    for zone in ("UTC", "America/New_York", "Asia/Shanghai"):
+        result = build_in_zone(site, zone)
+        assert result.returncode == 0, result.stderr
+        listed = (site / "output/info/index.html").read_text(encoding="utf-8")
+        assert "两小时前解禁" in listed, zone
+        assert "两小时后解禁" not in listed and "两小时前撤下" not in listed, zone
+
+
+def test_a_date_written_with_an_offset_is_read_on_the_sites_clock(make_site: MakeSite) -> None:
+    # 08:00 UTC is 16:00 on the site's clock (+08:00): at 12:00 it is not yet published.
+    site = make_site({"content/info/a.md": entry(title="世界时八点解禁", publish_at="2026-11-27T08:00:00+00:00")})
+    for zone in ("UTC", "Asia/Shanghai"):
+        for now, shown in (("2026-11-27T12:00", False), ("2026-11-27T16:00", True)):
+            result = build_in_zone(site, zone, "--now", now)
+            assert result.returncode == 0, result.stderr
+            listed = (site / "output/info/index.html").read_text(encoding="utf-8")
+            assert ("世界时八点解禁" in listed) == shown, (zone, now)

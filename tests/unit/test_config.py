@@ -1,3 +1,4 @@
+import datetime as dt
 from pathlib import Path
 
 from generator.config import default_config, load_config, parse_config
@@ -40,3 +41,15 @@ def test_base_path_comes_from_the_url() -> None:
     config, _ = parse_config("url: http://intranet.example/bulletin\n", "b.yaml")
     assert config is not None and config.base_path == "/bulletin/"
     assert default_config().base_path == "/"
+
+
+def test_the_sites_clock_is_its_utc_offset() -> None:
+    config, errors = parse_config('utc_offset: "-05:30"\n', "bulletin.yaml")
+    assert config is not None and not errors
+    assert config.zone.utcoffset(None) == -dt.timedelta(hours=5, minutes=30)
+    moment = dt.datetime(2026, 11, 27, 8, 0, tzinfo=dt.UTC)
+    assert config.local(moment) == dt.datetime(2026, 11, 27, 2, 30)
+    assert config.clock(moment) == dt.datetime(2026, 11, 27, 2, 30)
+    assert config.clock(dt.datetime(2026, 11, 27, 8, 0)) == dt.datetime(2026, 11, 27, 8, 0), "naive: as written"
+    off = abs(config.clock() - dt.datetime.now(dt.UTC).replace(tzinfo=None) + dt.timedelta(hours=5.5))
+    assert off < dt.timedelta(minutes=1)

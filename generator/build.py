@@ -331,5 +331,5 @@ def static_pages(source: Path) -> list[Page]:
         for path in sorted(static.rglob("*")) if static.is_dir() else ():
             if path.is_file():
                 found[f"static/{path.relative_to(static).as_posix()}"] = path
-    return [Page(rel, None, {"stat": (path.stat().st_size, path.stat().st_mtime_ns)}, copy=path)
+    return [Page(rel, None, {"stat": inputs.stat_key(path)}, copy=path)
             for rel, path in found.items()]

@@ -1,10 +1,10 @@
 """What earlier builds computed from each source file, reused while the file is unchanged.
 
 A file's result (entry or issue file, or its errors) is kept with the file's
-size, modification time and inode, and those of the attachments it names; any
-difference and the file is read again. Results are valid only for the code,
-configuration and interface strings that made them (the cache key), after
-Pelican's lesson (pelican#1416).
+size, modification and change times and inode (inputs.StatKey), and those of the
+attachments it names; any difference and the file is read again. Results are
+valid only for the code, configuration and interface strings that made them
+(the cache key), after Pelican's lesson (pelican#1416).
 
 `bulletin build` keeps the cache in the output's store: the metadata of every
 entry in one pickle, the changes since then in an append-only journal (an edit
@@ -28,7 +28,7 @@ from .errors import SourceError
 from .inputs import Listing, StatKey, stat_key
 from .issuefile import IssueInfo
 
-VERSION = 5  # 5: an Entry keeps its placement digest
+VERSION = 6  # 6: stat keys hold the change time
 INDEX = "files.pickle"
 JOURNAL = "files.journal"
 BODIES = "bodies.bin"

@@ -29,7 +29,10 @@ from .write import OutputTree
 CONTENT = "content"
 ENTRY_SUFFIX = ".md"
 ISSUE_SUFFIXES = (".yaml", ".yml")
-StatKey = tuple[int, int, int]  # size, modification time, inode: cheap change detection
+# Size, modification time, status-change time, inode: cheap change detection. The change time
+# because tools that keep a file's modification time (cp -p, rsync -t, unzip, touch -r) cannot
+# keep it: an overwrite of equal size is still seen.
+StatKey = tuple[int, int, int, int]
 
 RECORD = "inputs.json"
 LIBRARIES = ("Jinja2", "Markdown", "nh3", "PyYAML", "OpenCC", "pypinyin", "numpy")
@@ -161,9 +164,9 @@ def _walk(folder: str, rel_folder: str, real_root: str, files: list[SourceFile],
             st = item.stat()  # a link's target, inside content/
         except OSError:  # deleted while we look: simply not there
             continue
-        lines.append(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ino}\n")
+        lines.append(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0{st.st_ino}\n")
         if not skip and rel.endswith((ENTRY_SUFFIX, *ISSUE_SUFFIXES)):
-            files.append(SourceFile(rel, (st.st_size, st.st_mtime_ns, st.st_ino)))
+            files.append(SourceFile(rel, (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)))
 
 
 def _ignored(name: str) -> bool:
@@ -176,7 +179,7 @@ def stat_key(path: Path) -> StatKey | None:
         st = path.stat()
     except OSError:
         return None
-    return (st.st_size, st.st_mtime_ns, st.st_ino)
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
 
 
 def relisted(source: Path, listing: Listing, changed: frozenset[str]) -> Listing:
@@ -209,7 +212,7 @@ def _stats(folder: Path, digest: hashlib._Hash) -> None:
                 st = os.lstat(os.path.join(root, name))
             except OSError:
                 continue
-            digest.update(f"{root}/{name}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ino}\n".encode())
+            digest.update(f"{root}/{name}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0{st.st_ino}\n".encode())
 
 
 def unchanged(store: Path, print_of_inputs: str, now: dt.datetime, live_manifest: Path) -> LastBuild | None:

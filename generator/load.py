@@ -143,8 +143,7 @@ def parse_entry(source: Path, rel: str, text: str, digest: str, config: Config,
     _check_names(rel, attachments, assets, doc.line("attachments"), errors)
     if errors:
         return None, errors
-    stamp = "".join(f"{a.source}:{a.size}:{_mtime(source, a.source)};" for a in
-                    (*attachments, *assets))
+    stamp = "".join(f"{a.source}:{stat_key(source / a.source)};" for a in (*attachments, *assets))
     return Entry(path=rel, **fields, body_line=parts.body_line, body=Body(body.html, body.text),
                  links=body.links, attachments=tuple(attachments),
                  assets=tuple(dict.fromkeys(assets)),
@@ -199,7 +198,3 @@ def _file(source: Path, target: str) -> int | None:
         return path.stat().st_size
     except OSError:
         return None
-
-
-def _mtime(source: Path, target: str) -> int:
-    return (source / target).stat().st_mtime_ns

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -13,7 +14,7 @@ from hypothesis import strategies as st
 from generator import index
 from generator.build import BuildOptions, build
 from generator.keys import RECORD
-from tests.conftest import entry, tree_bytes, write_files
+from tests.conftest import entry, run_bulletin, tree_bytes, write_files
 
 NOW = dt.datetime(2026, 11, 27, 12)
 TITLES = ("东湖区推进冬季供暖", "西山縣修繕村道", "市应急管理局部署安全检查", "GDP增长5.2%",
@@ -166,3 +167,23 @@ def test_a_body_edit_makes_only_the_pages_that_show_the_body_again(make_site) ->
     after = {n: page.stat().st_ino for n, page in pages.items()}
     assert "改过" in pages[1].read_text() and after[1] != before[1]
     assert after[3] == before[3], "the third item's page was made again for an edit it does not show"
+
+
+def test_a_file_overwritten_keeping_its_size_and_time_is_still_seen(make_site) -> None:  # type: ignore[no-untyped-def]
+    """cp -p, rsync -t and unzip keep a file's modification time: an attachment or entry replaced
+    by one of the same size that way still reaches the output."""
+    site = make_site({"content/info/a.md": entry(title="附件信息", attachments="[名单.txt]", body="第一版正文。"),
+                      "content/info/名单.txt": "第一版名单\n"})
+    output = site / "output"
+    assert run_bulletin("build", "--source", site).returncode == 0
+    for path, old, new in (("content/info/名单.txt", "第一版", "第二版"), ("content/info/a.md", "第一版", "第二版")):
+        source = site / path
+        kept = source.stat()
+        source.write_text(source.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+        os.utime(source, ns=(kept.st_atime_ns, kept.st_mtime_ns))
+        assert source.stat().st_size == kept.st_size and source.stat().st_mtime_ns == kept.st_mtime_ns
+    result = run_bulletin("build", "--source", site)
+    assert result.returncode == 0, result.stderr
+    assert "nothing changed" not in result.stdout
+    assert (output / "info/a/名单.txt").read_text(encoding="utf-8") == "第二版名单\n"
+    assert "第二版正文" in (output / "info/a/index.html").read_text(encoding="utf-8")

@@ -115,6 +115,7 @@ def test_a_tab_reloads_only_when_its_own_page_changes(served: tuple[Path, str], 
     (site / "content/notice/c.md").write_text(entry(title="草稿通知", draft="true", body="草稿第二版。"),
                                               encoding="utf-8")
     page.wait_for_function("document.querySelector('main').innerText.includes('草稿第二版')", timeout=20_000)
+    page.wait_for_load_state("load")  # the text can show before the reload's load event reaches us
     assert loads == [address + "notice/c/"], "the draft's tab reloaded for an edit it does not show"
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from . import __version__, cache, index, inputs, parallel
 from .config import Config, load_config
+from .entry import Entry
 from .errors import BuildFailed, SourceError, only_errors
 from .keys import key, site_keys
 from .load import Loaded, load
@@ -72,6 +73,8 @@ class Preview:
     shared: str  # what every page depends on besides its context
     entries: int
     warnings: tuple[SourceError, ...]
+    due: dt.datetime  # on the site's clock: from then on the same sources make another site
+    clock: Callable[[], dt.datetime]  # the site's clock (Config.clock)
 
     def page(self, path: str) -> Page | None:
         return self.search().get(path) if path.startswith(index.FOLDER) else self.pages.get(path)
@@ -132,7 +135,9 @@ def preview(options: BuildOptions, memory: cache.Memory, listing: inputs.Listing
             # publications out of it), so the index's pages cannot collide with them.
             search = functools.cache(functools.partial(_search_pages, made.site, options.source,
                                                        tree.cache_folder / "search"))
-            return Preview(pages, search, made.renderer, made.shared, len(made.site.entries), made.warnings)
+            site = made.site
+            return Preview(pages, search, made.renderer, made.shared, len(site.entries), made.warnings,
+                           next_change(made.loaded.entries, site.now), site.config.clock)
 
 
 def _search_pages(site: Site, source: Path, store: Path) -> dict[str, Page]:
@@ -245,10 +250,21 @@ def _build(options: BuildOptions, progress: Progress) -> BuildResult:
         written = tree.write(keys, functools.partial(_make, by_path, made.renderer, progress),
                              clean=options.clean)
         index.forget_others(search, store)
-        moments = [m for e in made.loaded.entries for m in (e.publish_at, e.expire_at, e.pinned_until) if m]
-        inputs.remember(tree.store, taken.fingerprint, now, moments, tree.manifest_path(tree.live_slot() or ""),
+        inputs.remember(tree.store, taken.fingerprint, now, moments(made.loaded.entries),
+                        tree.manifest_path(tree.live_slot() or ""),
                         inputs.LastBuild(len(site.entries), len(by_path), tuple(map(str, made.warnings))))
     return BuildResult(len(site.entries), len(by_path), time.perf_counter() - started, written, made.warnings)
+
+
+def moments(entries: Sequence[Entry]) -> list[dt.datetime]:
+    """Where the clock alone changes what the entries make: embargoes, expiries, pins."""
+    return [m for e in entries for m in (e.publish_at, e.expire_at, e.pinned_until) if m]
+
+
+def next_change(entries: Sequence[Entry], now: dt.datetime) -> dt.datetime:
+    """The first moment after `now` at which the same entries make another site: one of their
+    moments, or the new year (the latest year of the statistics and archives)."""
+    return min([m for m in moments(entries) if m > now], default=dt.datetime(now.year + 1, 1, 1))
 
 
 def _one_page_per_path(pages: list[Page]) -> dict[str, Page]:

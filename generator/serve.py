@@ -255,9 +255,10 @@ def serve(source: Path, host: str, port: int, audience: str | None = None,
     memory = Memory()  # what is loaded stays loaded between builds
 
     warned: tuple[SourceError, ...] = ()  # the warnings last shown
+    watched: Preview | None = None  # the preview whose clock is watched: after a failed build, none
 
     def rebuild(changed: frozenset[str] | None = None) -> None:
-        nonlocal warned
+        nonlocal warned, watched
         started = time.perf_counter()
         state.retired = None
         listing = None if changed is None or memory.listing is None else relisted(source, memory.listing, changed)
@@ -267,8 +268,10 @@ def serve(source: Path, host: str, port: int, audience: str | None = None,
             text = format_errors(failed.errors)
             log(f"{text}\nbuild failed: {len(only_errors(failed.errors))} errors; still serving the last good site")
             state.publish(text)
+            watched = None
             return
         state.publish(made=made)
+        watched = made
         log(f"rebuilt in {time.perf_counter() - started:.2f} s: {made.entries} entries")
         if made.warnings != warned:  # once, not at every save
             log(format_errors(made.warnings) if made.warnings else "no warnings left")
@@ -323,7 +326,9 @@ def serve(source: Path, host: str, port: int, audience: str | None = None,
                         # The watcher's word, checked: a lost event costs a pause, not a stale site.
                         unchecked, checked = False, time.monotonic()
                         walk = not scan(source).loads_as(memory.listing)
-                    if not (walk or wake.is_set()):
+                    # An embargo ends, an entry expires or is unpinned, the year turns: no file
+                    # changed, but the site did.
+                    if not (walk or wake.is_set() or (watched is not None and watched.clock() >= watched.due)):
                         continue
                 time.sleep(DEBOUNCE_SECONDS)  # one rebuild for an editor's burst of writes
                 wake.clear()

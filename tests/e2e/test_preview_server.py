@@ -7,6 +7,8 @@ is used. Files that must never be served (the site's sources, a secret file besi
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import http.client
 import os
 import re
@@ -30,13 +32,9 @@ SECRET = "TOPSECRET-OUTSIDE-7f3a"
 SOURCE_MARK = "SOURCE-ONLY-MARK-2b9c"
 
 
-@pytest.fixture
-def server(make_site: MakeSite, tmp_path: Path) -> Iterator[tuple[str, int, Path]]:
-    """(host, port, site) of a running `bulletin serve`, stopped (SIGINT, as Ctrl+C) afterwards."""
-    site = make_site({"content/info/a.md": entry(title="预览信息", body=f"正文。<!-- {SOURCE_MARK} -->"),
-                      "content/info/附件.txt": f"{SECRET} attachment source\n",
-                      "bulletin.yaml": f"# {SOURCE_MARK}\ntitle: 信息\n"})
-    (tmp_path / "secret.txt").write_text(SECRET + "\n", encoding="utf-8")
+@contextlib.contextmanager
+def serving(site: Path) -> Iterator[tuple[str, int, list[str]]]:
+    """(host, port, printed lines) of a running `bulletin serve`, stopped (SIGINT, as Ctrl+C) afterwards."""
     process = subprocess.Popen([sys.executable, "-m", "generator", "serve", "--source", str(site), "--port", "0"],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                env={**os.environ, "PYTHONPATH": str(REPO)})
@@ -56,7 +54,7 @@ def server(make_site: MakeSite, tmp_path: Path) -> Iterator[tuple[str, int, Path
         assert ready.wait(60), "the server printed no address"
         match = re.search(r" at http://([\d.]+):(\d+)/", "".join(found))
         assert match, "".join(found)
-        yield match.group(1), int(match.group(2)), site
+        yield match.group(1), int(match.group(2)), found
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGINT)
@@ -67,6 +65,17 @@ def server(make_site: MakeSite, tmp_path: Path) -> Iterator[tuple[str, int, Path
                 process.wait()
     assert process.returncode == 0, "".join(found)
     assert "stopped" in "".join(found)
+
+
+@pytest.fixture
+def server(make_site: MakeSite, tmp_path: Path) -> Iterator[tuple[str, int, Path]]:
+    """(host, port, site) of a running `bulletin serve`."""
+    site = make_site({"content/info/a.md": entry(title="预览信息", body=f"正文。<!-- {SOURCE_MARK} -->"),
+                      "content/info/附件.txt": f"{SECRET} attachment source\n",
+                      "bulletin.yaml": f"# {SOURCE_MARK}\ntitle: 信息\n"})
+    (tmp_path / "secret.txt").write_text(SECRET + "\n", encoding="utf-8")
+    with serving(site) as (host, port, _):
+        yield host, port, site
 
 
 def get(host: str, port: int, raw_path: str, method: str = "GET") -> tuple[int, bytes]:
@@ -281,3 +290,20 @@ def test_the_preview_sends_exactly_the_files_a_build_writes(tmp_path: Path) -> N
     finally:
         process.send_signal(signal.SIGINT)
         process.communicate(timeout=20)
+
+
+def test_the_preview_follows_the_sites_clock_without_a_save(make_site: MakeSite) -> None:
+    """An embargo that ends while the editor looks shows without any file changing, as an entry
+    that expires goes."""
+    soon = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).replace(tzinfo=None) + dt.timedelta(seconds=12)
+    site = make_site({"content/info/later.md": entry(title="即将解禁", publish_at=f'"{soon:%Y-%m-%dT%H:%M:%S}"'),
+                      "content/info/going.md": entry(title="即将撤下", expire_at=f'"{soon:%Y-%m-%dT%H:%M:%S}"')})
+    with serving(site) as (host, port, _):
+        listed = get(host, port, "/info/")[1].decode()
+        assert "即将撤下" in listed and "即将解禁" not in listed
+        deadline = time.monotonic() + 30
+        while "即将解禁" not in (listed := get(host, port, "/info/")[1].decode()):
+            assert time.monotonic() < deadline, "the embargo ended but the preview never showed the entry"
+            time.sleep(0.2)
+        assert "即将撤下" not in listed
+        assert get(host, port, "/info/later/")[0] == 200 and get(host, port, "/info/going/")[0] == 404

@@ -264,7 +264,7 @@ def moments(entries: Sequence[Entry]) -> list[dt.datetime]:
 def next_change(entries: Sequence[Entry], now: dt.datetime) -> dt.datetime:
     """The first moment after `now` at which the same entries make another site: one of their
     moments, or the new year (the latest year of the statistics and archives)."""
-    return min([m for m in moments(entries) if m > now], default=dt.datetime(now.year + 1, 1, 1))
+    return min([m for m in moments(entries) if m > now] + [dt.datetime(now.year + 1, 1, 1)])
 
 
 def _one_page_per_path(pages: list[Page]) -> dict[str, Page]:

@@ -191,9 +191,9 @@ class _Reader:
             self.fail(("allow_html",), "allow_html must be true or false", "write 'allow_html: false'")
             allow_html = False
         utc_offset = self.text("utc_offset", "+08:00")
-        if not re.match(r"^[+-]\d\d:\d\d$", utc_offset):
+        if not re.match(r"^[+-](0\d|1\d|2[0-3]):[0-5]\d$", utc_offset):
             self.fail(("utc_offset",), f"utc_offset '{utc_offset}' is not an offset like +08:00",
-                      "write 'utc_offset: \"+08:00\"' (with the quotes)")
+                      "write 'utc_offset: \"+08:00\"' (with the quotes), from -23:59 to +23:59")
         return Config(title=title, organisation=organisation, url=url, language=language,
                       per_page=per_page, types=types, publications=publications,
                       audiences=audiences, default_audience=default_audience,

@@ -224,7 +224,12 @@ class FieldReader:
             self.fail(key, f"{key} \"{value}\" is not a valid date",
                       "write YYYY-MM-DD, or YYYY-MM-DD HH:MM for a time")
             return None
-        return self.config.local(parsed)
+        try:
+            return self.config.local(parsed)
+        except OverflowError:  # 0001-01-01T00:00+08:00 has no time at utc_offset -05:00
+            self.fail(key, f"{key} \"{value}\" is outside the years 1 to 9999 on the site's clock",
+                      "write a date between 0001 and 9999")
+            return None
 
     def choice(self, key: str, allowed: dict[str, str] | tuple[str, ...], what: str,
                default: str | None = None) -> str | None:

@@ -72,7 +72,7 @@ def _read_files(source: Path, config: Config, backlink_title: str, files: list[S
     results = {}
     for file in files:
         entry, issue, problems = load_file(source, file.rel, config, converter)
-        depends = tuple((a.source, stat_key(source / a.source) or (0, 0, 0))
+        depends = tuple((a.source, stat_key(source / a.source) or (0, 0, 0, 0))
                         for a in ((*entry.attachments, *entry.assets) if entry else ()))
         results[file.rel] = FileResult(file.stat, depends, entry, issue, tuple(problems))
     return results

@@ -37,7 +37,7 @@ from .build import BuildOptions, Preview, preview
 from .cache import Memory
 from .config import CONFIG_FILE
 from .errors import BuildFailed, SourceError, format_errors, only_errors
-from .inputs import CONTENT, relisted, scan
+from .inputs import CONTENT, Listing, relisted, scan
 from .themes import theme_dir
 
 PREFIX = "/__bulletin/"
@@ -256,12 +256,15 @@ def serve(source: Path, host: str, port: int, audience: str | None = None,
 
     warned: tuple[SourceError, ...] = ()  # the warnings last shown
     watched: Preview | None = None  # the preview whose clock is watched: after a failed build, none
+    attempted: Listing | None = None  # what the last build looked at in content/, failed or not
 
     def rebuild(changed: frozenset[str] | None = None) -> None:
-        nonlocal warned, watched
+        nonlocal warned, watched, attempted
         started = time.perf_counter()
         state.retired = None
-        listing = None if changed is None or memory.listing is None else relisted(source, memory.listing, changed)
+        listing = (scan(source) if changed is None or memory.listing is None
+                   else relisted(source, memory.listing, changed))
+        attempted = listing
         try:
             made = preview(options, memory, listing)
         except BuildFailed as failed:
@@ -325,7 +328,7 @@ def serve(source: Path, host: str, port: int, audience: str | None = None,
                     if (unchecked or time.monotonic() - checked >= RECHECK_SECONDS) and not wake.is_set():
                         # The watcher's word, checked: a lost event costs a pause, not a stale site.
                         unchecked, checked = False, time.monotonic()
-                        walk = not scan(source).loads_as(memory.listing)
+                        walk = attempted is None or not scan(source).loads_as(attempted)
                     # An embargo ends, an entry expires or is unpinned, the year turns: no file
                     # changed, but the site did.
                     if not (walk or wake.is_set() or (watched is not None and watched.clock() >= watched.due)):

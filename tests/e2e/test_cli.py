@@ -215,3 +215,10 @@ def test_a_date_written_with_an_offset_is_read_on_the_sites_clock(make_site: Mak
             assert result.returncode == 0, result.stderr
             listed = (site / "output/info/index.html").read_text(encoding="utf-8")
             assert ("世界时八点解禁" in listed) == shown, (zone, now)
+
+
+def test_a_date_beyond_year_9999_on_the_sites_clock_is_an_error_with_its_line(make_site: MakeSite) -> None:
+    site = make_site({"content/info/a.md": entry(title="远期", publish_at="9999-12-31T20:00:00-05:00")})
+    result = run_bulletin("check", "--source", site)
+    assert result.returncode == 1, result.stderr
+    assert "content/info/a.md:4: publish_at" in result.stdout and "Traceback" not in result.stdout + result.stderr

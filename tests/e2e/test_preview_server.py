@@ -25,7 +25,7 @@ from urllib.parse import quote
 
 import pytest
 
-from generator.serve import IDLE_SECONDS
+from generator.serve import IDLE_SECONDS, RECHECK_SECONDS
 from tests.conftest import REPO, MakeSite, entry, run_bulletin, tree_bytes
 
 SECRET = "TOPSECRET-OUTSIDE-7f3a"
@@ -307,3 +307,18 @@ def test_the_preview_follows_the_sites_clock_without_a_save(make_site: MakeSite)
             time.sleep(0.2)
         assert "即将撤下" not in listed
         assert get(host, port, "/info/later/")[0] == 200 and get(host, port, "/info/going/")[0] == 404
+
+
+def test_a_failing_site_is_not_built_again_until_something_changes(make_site: MakeSite) -> None:
+    """Serve started on a broken bulletin.yaml keeps running, reports the error once however long
+    the editor waits (its walks of content/ see nothing new), and recovers when the file is fixed."""
+    site = make_site({"content/info/a.md": entry(title="预览信息"), "bulletin.yaml": "title: [\n"})
+    with serving(site) as (host, port, printed):
+        time.sleep(RECHECK_SECONDS + 2 * IDLE_SECONDS)
+        assert "".join(printed).count("build failed") == 1, "".join(printed)
+        (site / "bulletin.yaml").write_text("title: 信息\n", encoding="utf-8")
+        deadline = time.monotonic() + 30
+        while "预览信息" not in get(host, port, "/info/a/")[1].decode():
+            assert time.monotonic() < deadline, "".join(printed)
+            time.sleep(0.2)
+        assert "".join(printed).count("build failed") == 1

@@ -53,3 +53,10 @@ def test_the_sites_clock_is_its_utc_offset() -> None:
     assert config.clock(dt.datetime(2026, 11, 27, 8, 0)) == dt.datetime(2026, 11, 27, 8, 0), "naive: as written"
     off = abs(config.clock() - dt.datetime.now(dt.UTC).replace(tzinfo=None) + dt.timedelta(hours=5.5))
     assert off < dt.timedelta(minutes=1)
+
+
+def test_an_offset_beyond_a_day_is_an_error_not_a_crash() -> None:
+    for offset in ("+24:00", "+08:60", "-99:00"):
+        config, errors = parse_config(f'utc_offset: "{offset}"\n', "bulletin.yaml")
+        assert config is None and [e.line for e in errors] == [1], offset
+        assert "utc_offset" in errors[0].message

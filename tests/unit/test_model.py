@@ -3,6 +3,7 @@
 import datetime as dt
 from pathlib import Path
 
+from generator.build import next_change
 from generator.config import default_config
 from generator.load import load
 from generator.model import build_site, check
@@ -139,3 +140,13 @@ def test_a_tag_or_unit_written_in_both_scripts_is_one(make_site: MakeSite) -> No
     assert (unit.name, len(unit.entries)) == ("南江县委办公室", 3)
     assert site.tag_url("鄉村振興") == site.tag_url("乡村振兴") == tag.url
     assert {site.unit(e) for e in site.entries} == {"南江县委办公室"}
+
+
+def test_the_next_change_is_the_first_moment_or_the_new_year(make_site: MakeSite) -> None:
+    root = make_site({"content/info/a.md": entry(title="甲", pinned_until='"2027-03-01"'),
+                      "content/info/b.md": entry(title="乙", publish_at='"2026-12-01 08:00"'),
+                      "content/info/c.md": entry(title="丙", expire_at='"2026-11-27 12:00"')})
+    entries = load(root, default_config()).entries
+    assert next_change(entries, NOW) == dt.datetime(2026, 12, 1, 8), "c's moment has passed: b's is next"
+    assert next_change(entries, dt.datetime(2026, 12, 31, 23)) == dt.datetime(2027, 1, 1), "the year turns first"
+    assert next_change(entries, dt.datetime(2027, 1, 1)) == dt.datetime(2027, 3, 1)

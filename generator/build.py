@@ -26,11 +26,10 @@ from pathlib import Path
 
 from . import __version__, cache, index, inputs, parallel
 from .config import Config, load_config
-from .entry import Entry
 from .errors import BuildFailed, SourceError, only_errors
 from .keys import key, site_keys
 from .load import Loaded, load
-from .model import Site, build_site, check
+from .model import Site, build_site, check, moments, next_change
 from .pages import Fingerprints, Page, plan
 from .render import Renderer, make_renderer, template_problems
 from .strings import Strings, load_strings
@@ -254,17 +253,6 @@ def _build(options: BuildOptions, progress: Progress) -> BuildResult:
                         tree.manifest_path(tree.live_slot() or ""),
                         inputs.LastBuild(len(site.entries), len(by_path), tuple(map(str, made.warnings))))
     return BuildResult(len(site.entries), len(by_path), time.perf_counter() - started, written, made.warnings)
-
-
-def moments(entries: Sequence[Entry]) -> list[dt.datetime]:
-    """Where the clock alone changes what the entries make: embargoes, expiries, pins."""
-    return [m for e in entries for m in (e.publish_at, e.expire_at, e.pinned_until) if m]
-
-
-def next_change(entries: Sequence[Entry], now: dt.datetime) -> dt.datetime:
-    """The first moment after `now` at which the same entries make another site: one of their
-    moments, or the new year (the latest year of the statistics and archives)."""
-    return min([m for m in moments(entries) if m > now] + [dt.datetime(now.year + 1, 1, 1)])
 
 
 def _one_page_per_path(pages: list[Page]) -> dict[str, Page]:

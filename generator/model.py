@@ -161,6 +161,17 @@ def is_published(entry: Entry, config: Config, audience: str, now: dt.datetime,
             and (entry.expire_at is None or entry.expire_at > now))
 
 
+def moments(entries: Iterable[Entry]) -> list[dt.datetime]:
+    """Where the clock alone changes what the entries make: embargoes, expiries, pins."""
+    return [m for e in entries for m in (e.publish_at, e.expire_at, e.pinned_until) if m]
+
+
+def next_change(entries: Iterable[Entry], now: dt.datetime) -> dt.datetime:
+    """The first moment after `now` at which the same entries make another site: one of their
+    moments, or the new year (the latest year of the statistics and archives)."""
+    return min([m for m in moments(entries) if m > now] + [dt.datetime(now.year + 1, 1, 1)])
+
+
 def check(loaded: Loaded, config: Config) -> list[SourceError]:
     """Problems between files: collisions, broken links, numbering gaps (warnings)."""
     errors: list[SourceError] = []

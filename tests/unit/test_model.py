@@ -3,10 +3,9 @@
 import datetime as dt
 from pathlib import Path
 
-from generator.build import next_change
 from generator.config import default_config
 from generator.load import load
-from generator.model import build_site, check
+from generator.model import build_site, check, next_change
 from tests.conftest import MakeSite, entry
 
 NOW = dt.datetime(2026, 11, 27, 12)

@@ -6,6 +6,7 @@ import datetime as dt
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 from hypothesis import HealthCheck, example, given, settings
@@ -187,3 +188,28 @@ def test_a_file_overwritten_keeping_its_size_and_time_is_still_seen(make_site) -
     assert "nothing changed" not in result.stdout
     assert (output / "info/a/名单.txt").read_text(encoding="utf-8") == "第二版名单\n"
     assert "第二版正文" in (output / "info/a/index.html").read_text(encoding="utf-8")
+
+
+def test_the_index_is_right_when_the_cache_rewrites_its_body_file_meanwhile(make_site, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A build writes the cache while its children index the search partitions. When most of the
+    cache's body file is dead (here the old version of a long entry), that write replaces the
+    file, and the other entries' bodies move in it: a child that read them from the file
+    afterwards would index other text, or fail. A slow child makes that order certain here."""
+    long_text = "长篇调研报告正文。" * 40_000
+    site = make_site({"content/info/a.md": entry(title="长文", body=long_text),
+                      **{f"content/info/{n}.md": entry(title=f"第{n}篇", body=f"独有词语{n}号。") for n in "bcd"}})
+    output = site / "output"
+    build(BuildOptions(site, output, now=NOW))
+    bodies = site / ".output.builds/cache/bodies.bin"
+    slow = index._index_into
+
+    def after_the_cache_is_written(*args):  # type: ignore[no-untyped-def]
+        time.sleep(1.0)
+        slow(*args)
+
+    monkeypatch.setattr(index, "_index_into", after_the_cache_is_written)
+    before = bodies.stat().st_ino
+    write_files(site, {"content/info/a.md": entry(title="长文", body=f"{long_text}改过。")})
+    build(BuildOptions(site, output, now=NOW))
+    assert bodies.stat().st_ino != before, "the body file was not written anew: the test proves nothing"
+    assert tree_bytes(output) == clean_build(site)

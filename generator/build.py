@@ -128,7 +128,7 @@ def preview(options: BuildOptions, memory: cache.Memory, listing: inputs.Listing
     with _without_cycle_collection():
         tree = OutputTree(options.output)
         with tree.locked():
-            made = _made(options, tree, _model(options, tree, memory, stored=False, listing=listing))
+            made = _model(options, tree, memory, stored=False, listing=listing)
             pages = _one_page_per_path([*plan(made.site, options.source), *static_pages(options.source)])
             # No site page lies in the index's folder (config.RESERVED keeps types and
             # publications out of it), so the index's pages cannot collide with them.
@@ -161,14 +161,6 @@ def _without_cycle_collection() -> Iterator[None]:
 
 
 @dataclass(frozen=True)
-class _Modelled:
-    config: Config
-    loaded: Loaded
-    site: Site
-    problems: list[SourceError]
-
-
-@dataclass(frozen=True)
 class _Made:
     loaded: Loaded
     site: Site
@@ -178,10 +170,9 @@ class _Made:
 
 
 def _model(options: BuildOptions, tree: OutputTree, memory: cache.Memory, stored: bool,
-           listing: inputs.Listing | None = None) -> _Modelled:
-    """Load, check and model the site, errors or not; BuildFailed only when there is no site to
-    model (no configuration, an unknown audience). `stored`: the cache lives in the store
-    (written back here), not only in this process."""
+           listing: inputs.Listing | None = None) -> _Made:
+    """Load, check and model the site; BuildFailed if any file has an error. `stored`: the
+    cache lives in the store (written back here), not only in this process."""
     if options.clean:
         memory.results = {}
     tree.cache_folder.mkdir(parents=True, exist_ok=True)
@@ -193,26 +184,18 @@ def _model(options: BuildOptions, tree: OutputTree, memory: cache.Memory, stored
     if audience not in config.audiences:
         raise BuildFailed([SourceError("bulletin.yaml", 1, f"unknown audience '{audience}'",
                                        f"use one of: {', '.join(config.audiences)}")])
+    derived = dict(memory.derived)
     site = build_site(loaded, config, audience, now, options.drafts, memory.derived)
-    if stored and (memory.changed or memory.derived != memory.stored_derived):
-        # Before anything can fail: what was read stays read. And before the search index's
-        # children are forked: this write may write the body file anew, moving the bodies that
-        # entries not yet read point into (it reads them all first).
-        cache.write(tree.cache_folder, memory)
-    return _Modelled(config, loaded, site, problems)
-
-
-def _made(options: BuildOptions, tree: OutputTree, modelled: _Modelled) -> _Made:
-    """What rendering needs besides the pages; BuildFailed if any file has an error."""
-    config, site = modelled.config, modelled.site
+    if stored and (memory.changed or derived != memory.derived):
+        cache.write(tree.cache_folder, memory)  # before anything can fail: what was read stays read
     strings, _ = load_strings(options.source, config)
     renderer = make_renderer(options.source, site, strings, tree.cache_folder)
-    errors = only_errors(modelled.problems)
+    errors = only_errors(problems)
     if errors:
         raise BuildFailed(errors)
     shared = hashlib.sha256(f"{code_digest()}:{config.digest}:{templates_digest(options.source)}:"
                             f"{sorted(strings.items())}".encode()).hexdigest()
-    return _Made(modelled.loaded, site, renderer, shared, tuple(p for p in modelled.problems if p.warning))
+    return _Made(loaded, site, renderer, shared, tuple(p for p in problems if p.warning))
 
 
 def _build(options: BuildOptions, progress: Progress) -> BuildResult:
@@ -228,16 +211,14 @@ def _build(options: BuildOptions, progress: Progress) -> BuildResult:
         strings, _ = load_strings(options.source, config) if config else ({}, [])
         valid_for = cache_key(config, strings) if config else ""
         memory = cache.Memory(valid_for) if options.clean or not config else cache.read(tree.cache_folder, valid_for)
-        modelled = _model(dataclasses.replace(options, now=now), tree, memory, stored=True, listing=taken.listing)
-        progress(f"loaded {len(modelled.loaded.entries)} entries")
-        site, fingerprints = modelled.site, Fingerprints()
+        made = _model(dataclasses.replace(options, now=now), tree, memory, stored=True, listing=taken.listing)
+        progress(f"loaded {len(made.loaded.entries)} entries")
+        site, fingerprints = made.site, Fingerprints()
         search, store = index.partitioned(site, code_digest()), tree.cache_folder / "search"
-        # In children, from as soon as the site is modelled and its cache written: the index of an edited
-        # entry's partition is what a one-edit build waits for last.
-        indexing = (parallel.Started([], []) if only_errors(modelled.problems)
-                    else index.prepare(search, store, progress))
+        # In children, while this process plans. Only after the cache is written: that write may
+        # write the body file anew, moving the bodies that unread entries point into.
+        indexing = index.prepare(search, store, progress)
         try:
-            made = _made(options, tree, modelled)
             pages = plan(site, options.source)
             keys = site_keys(made.shared, site, pages, tree.cache_folder, options.clean)
             others = [*static_pages(options.source), *index.document_pages(search, site)]

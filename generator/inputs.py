@@ -164,9 +164,10 @@ def _walk(folder: str, rel_folder: str, real_root: str, files: list[SourceFile],
             st = item.stat()  # a link's target, inside content/
         except OSError:  # deleted while we look: simply not there
             continue
-        lines.append(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0{st.st_ino}\n")
+        key = _key(st)
+        lines.append(f"{rel}\0{key}\n")
         if not skip and rel.endswith((ENTRY_SUFFIX, *ISSUE_SUFFIXES)):
-            files.append(SourceFile(rel, (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)))
+            files.append(SourceFile(rel, key))
 
 
 def _ignored(name: str) -> bool:
@@ -176,9 +177,12 @@ def _ignored(name: str) -> bool:
 
 def stat_key(path: Path) -> StatKey | None:
     try:
-        st = path.stat()
+        return _key(path.stat())
     except OSError:
         return None
+
+
+def _key(st: os.stat_result) -> StatKey:
     return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
 
 
@@ -209,10 +213,10 @@ def _stats(folder: Path, digest: hashlib._Hash) -> None:
         dirs.sort()
         for name in sorted(files + [d for d in dirs if os.path.islink(os.path.join(root, d))]):
             try:
-                st = os.lstat(os.path.join(root, name))
+                key = _key(os.lstat(os.path.join(root, name)))
             except OSError:
                 continue
-            digest.update(f"{root}/{name}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0{st.st_ino}\n".encode())
+            digest.update(f"{root}/{name}\0{key}\n".encode())
 
 
 def unchanged(store: Path, print_of_inputs: str, now: dt.datetime, live_manifest: Path) -> LastBuild | None:

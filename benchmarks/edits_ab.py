@@ -5,7 +5,7 @@
 
 Checks out --base (a commit) into a temporary git worktree and runs `python -m generator build`
 from it and from this checkout, each into its own output folder beside --site, after each of
---runs edits to one entry (its title, or a sentence added to its body). The order alternates
+--runs edits to one entry (its title, or a sentence added to its body; or none). The order alternates
 from edit to edit, so a noisy machine hurts both alike; prints the median wall time of each. An
 untimed first edit brings both versions' spare build folders up to date.
 --site is edited in place: give it a copy (benchmarks/build.py makes such sites).
@@ -38,6 +38,8 @@ def build(checkout: Path, site: Path, output: Path) -> float:
 
 
 def edit(path: Path, kind: str, number: int) -> None:
+    if kind == "none":  # a build with nothing to do
+        return
     text = path.read_text(encoding="utf-8")
     if kind == "body":
         path.write_text(f"{text}\n补充第{number}句。\n", encoding="utf-8")
@@ -51,7 +53,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--site", type=Path, required=True, help="a bulletin site to edit (a copy)")
     parser.add_argument("--base", required=True, help="the commit to compare this checkout with")
-    parser.add_argument("--kind", choices=("title", "body"), default="title")
+    parser.add_argument("--kind", choices=("title", "body", "none"), default="title")
     parser.add_argument("--runs", type=int, default=9)
     args = parser.parse_args()
     files = sorted((args.site / "content").rglob("*.md"))

@@ -19,8 +19,9 @@ import datetime as dt
 import functools
 import gc
 import hashlib
+import itertools
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +39,7 @@ from .write import OutputTree, WriteStats, replace_file
 
 Progress = Callable[[str], None]
 PARALLEL_FROM = 300  # pages to make before it pays to fork workers
+FOLDER_PIECE = 64  # paths: small enough to even out the children's ends
 
 
 @dataclass(frozen=True)
@@ -250,15 +252,37 @@ def _one_page_per_path(pages: list[Page]) -> dict[str, Page]:
 
 def _make(by_path: dict[str, Page], renderer: Renderer, progress: Progress, paths: list[str], folder: Path) -> None:
     """Write `paths` into `folder`, on every core when there are many."""
-    if len(paths) >= PARALLEL_FROM:
-        progress(f"rendering {len(paths)} pages on {parallel.workers()} cores")
-        shares = _balanced(paths, by_path, parallel.workers())
-    else:
-        shares = [paths]
-    parallel.fork_map(functools.partial(_write_share, by_path, renderer, folder), shares)
+    children = parallel.workers() if len(paths) >= PARALLEL_FROM else 1
+    if children > 1:
+        progress(f"rendering {len(paths)} pages on {children} cores")
+    parallel.fork_map(functools.partial(_write_folders, by_path, renderer, folder), _by_folder(paths), children)
 
 
-def _write_share(by_path: dict[str, Page], renderer: Renderer, folder: Path, paths: Sequence[str]) -> int:
+def _by_folder(paths: list[str]) -> list[list[str]]:
+    """Pieces of work for the children: a folder's paths stay in one piece, since two children
+    creating files in one folder wait for each other (its lock); folders of a page or a few are
+    merged into pieces of about FOLDER_PIECE paths. Largest first, so the longest piece starts first."""
+    folders: dict[str, list[str]] = {}
+    for path in paths:
+        folders.setdefault(path.rpartition("/")[0], []).append(path)
+    pieces: list[list[str]] = []
+    merged: list[str] = []
+    for members in sorted(folders.values(), key=len, reverse=True):
+        if len(members) >= FOLDER_PIECE:
+            pieces.append(members)
+            continue
+        merged.extend(members)
+        if len(merged) >= FOLDER_PIECE:
+            pieces.append(merged)
+            merged = []
+    return [*pieces, merged] if merged else pieces
+
+
+def _write_folders(by_path: dict[str, Page], renderer: Renderer, folder: Path, taken: Iterable[list[str]]) -> None:
+    _write_share(by_path, renderer, folder, itertools.chain.from_iterable(taken))
+
+
+def _write_share(by_path: dict[str, Page], renderer: Renderer, folder: Path, paths: Iterable[str]) -> None:
     made_folders: set[Path] = set()
     for path in paths:
         page = by_path[path]
@@ -270,7 +294,6 @@ def _write_share(by_path: dict[str, Page], renderer: Renderer, folder: Path, pat
         if page.group is not None and _holds(target, data):
             continue  # after an edit most shard files of the search index come out as they were
         replace_file(target, data)
-    return len(paths)
 
 
 def page_bytes(page: Page, renderer: Renderer) -> bytes:
@@ -287,21 +310,6 @@ def _holds(path: Path, data: bytes) -> bool:
         return path.stat().st_size == len(data) and path.read_bytes() == data
     except OSError:
         return False
-
-
-def _balanced(paths: list[str], by_path: dict[str, Page], workers: int) -> list[list[str]]:
-    """Shares of about equal work; the search index's shard files stay together, since
-    they are made from the same partitions."""
-    groups: dict[str, list[str]] = {}
-    for path in paths:
-        groups.setdefault(by_path[path].group or path, []).append(path)
-    shares: list[list[str]] = [[] for _ in range(workers)]
-    loads = [0.0] * workers
-    for group in sorted(groups.values(), key=len, reverse=True):
-        lightest = loads.index(min(loads))
-        shares[lightest].extend(group)
-        loads[lightest] += len(group) * (0.2 if by_path[group[0]].generate else 1.0)  # generated: bytes, no template
-    return [share for share in shares if share]
 
 
 @functools.cache

@@ -44,7 +44,7 @@ import gzip
 import hashlib
 import json
 import mmap
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -172,8 +172,8 @@ def prepare(search: Partitioned, store: Path, progress: Callable[[str], None]) -
                if not (_stored(store, digest).exists() and _summary(store, digest).exists())]
     if missing:
         progress(f"indexing {sum(len(search.partitions[n]) for n in missing)} entries for search")
-    return parallel.start(functools.partial(_index_into, search, store),
-                          parallel.split(missing, parallel.workers()), fork_one=True)
+    return parallel.start(functools.partial(_index_into, search, store), missing, parallel.workers(),
+                          fork_one=True)
 
 
 def forget_others(search: Partitioned, store: Path) -> None:
@@ -257,7 +257,7 @@ def _summaries(search: Partitioned, store: Path) -> bytes | None:
     return by_partition.transpose(1, 0, 2).tobytes()
 
 
-def _index_into(search: Partitioned, store: Path, numbers: list[int]) -> None:
+def _index_into(search: Partitioned, store: Path, numbers: Iterable[int]) -> None:
     for number in numbers:
         _save(store, search.digests[number], search.names,
               partition_files(search.partitions[number], search.shards, search.small))

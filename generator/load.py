@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import posixpath
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,8 +53,8 @@ def load(source: Path, config: Config, backlink_title: str = "{}", memory: Memor
             results[file.rel] = cached
         else:
             to_read.append(file)
-    shares = parallel.split(to_read, parallel.workers() if len(to_read) >= PARALLEL_FROM else 1)
-    for share in parallel.fork_map(functools.partial(_read_files, source, config, backlink_title), shares):
+    children = parallel.workers() if len(to_read) >= PARALLEL_FROM else 1
+    for share in parallel.fork_map(functools.partial(_read_files, source, config, backlink_title), to_read, children):
         results.update(share)
     if memory is not None:
         memory.changed = memory.changed or bool(to_read) or len(results) != len(known)
@@ -66,7 +67,7 @@ def load(source: Path, config: Config, backlink_title: str = "{}", memory: Memor
                   frozenset(f.rel for f in listing.files if f.rel.endswith(ENTRY_SUFFIX)))
 
 
-def _read_files(source: Path, config: Config, backlink_title: str, files: list[SourceFile]
+def _read_files(source: Path, config: Config, backlink_title: str, files: Iterable[SourceFile]
                 ) -> dict[str, FileResult]:
     converter = Converter(config.allow_html, backlink_title)
     results = {}

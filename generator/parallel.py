@@ -1,8 +1,8 @@
 """Work on every core: forked children share the parent's data without copying it.
 
 A cold build loads thousands of files and renders thousands of pages; the
-parts are independent, so each child takes a share and sends back a small
-pickled result. fork (not spawn) is what makes this cheap: the children see
+parts are independent, so each child takes items as it becomes free and sends
+back a small pickled result. fork (not spawn) is what makes this cheap: the children see
 the parent's entries, templates and site as they are, with nothing to pickle
 on the way in. Where fork is unavailable the work runs in this process.
 """
@@ -15,7 +15,7 @@ import pickle
 import signal
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -28,23 +28,30 @@ def workers() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
-def fork_map(function: Callable[[Sequence[Item]], Result], shares: Sequence[Sequence[Item]]) -> list[Result]:
-    """`function(share)` for each share, one forked child per share; results in order.
+def fork_map(function: Callable[[Iterator[Item]], Result], items: Sequence[Item], children: int) -> list[Result]:
+    """`function(taken)` in each of up to `children` forked children, where `taken` yields the
+    items that child takes (see start); one result per child.
 
     An exception in a child is raised again here, with the child's traceback in its message.
     """
-    return start(function, shares).results()
+    return start(function, items, children).results()
 
 
-def start(function: Callable[[Sequence[Item]], Result], shares: Sequence[Sequence[Item]],
+def start(function: Callable[[Iterator[Item]], Result], items: Sequence[Item], children: int,
           fork_one: bool = False) -> Started[Result]:
     """Like fork_map, but returns at once: the parent goes on with other work while the children
-    run, and collects their results later. `fork_one`: fork even for a single share."""
-    if len(shares) < (1 if fork_one else 2) or not hasattr(os, "fork"):
-        return Started([], [function(share) for share in shares])
-    children = []
+    run, and collects their results later. `fork_one`: fork even for a single child.
+
+    A child takes the next items whenever it is ready for more, so all end at about the same time
+    however unequal the items are: shares fixed in advance left one core idle for the last
+    second of a cold build, as page costs (file creation above all) vary from disk to disk."""
+    children = min(children, len(items))
+    if children < (1 if fork_one else 2) or not hasattr(os, "fork"):
+        return Started([], [function(iter(items))] if items else [])
+    claims, step = _claims(len(items))
+    processes = []
     parent = os.getpid()
-    for share in shares:
+    for _ in range(children):
         read_end, write_end = os.pipe()
         pid = os.fork()
         if pid == 0:  # the child: work, report, and leave without ever running the parent's code
@@ -52,7 +59,8 @@ def start(function: Callable[[Sequence[Item]], Result], shares: Sequence[Sequenc
                 _die_with(parent)
                 os.close(read_end)
                 try:
-                    payload = pickle.dumps((True, function(share)), protocol=pickle.HIGHEST_PROTOCOL)
+                    payload = pickle.dumps((True, function(_taken(claims, items, step))),
+                                           protocol=pickle.HIGHEST_PROTOCOL)
                 except BaseException as problem:  # everything must reach the parent
                     payload = _failure(problem)
                 with os.fdopen(write_end, "wb") as out:
@@ -60,8 +68,30 @@ def start(function: Callable[[Sequence[Item]], Result], shares: Sequence[Sequenc
             finally:
                 os._exit(0)
         os.close(write_end)
-        children.append((pid, read_end))
-    return Started(children, None)
+        processes.append((pid, read_end))
+    os.close(claims)
+    return Started(processes, None)
+
+
+CLAIMS = 1024  # at most: 4 bytes each, a page, which a pipe holds without a reader
+
+
+def _claims(count: int) -> tuple[int, int]:
+    """A pipe holding the first item number of every claim, filled before any child starts;
+    and the items per claim."""
+    read_end, write_end = os.pipe()
+    step = -(-count // CLAIMS)
+    os.write(write_end, b"".join(first.to_bytes(4, "little") for first in range(0, count, step)))
+    os.close(write_end)
+    return read_end, step
+
+
+def _taken(claims: int, items: Sequence[Item], step: int) -> Iterator[Item]:
+    """The items of each claim this child reads. A read of 4 bytes from a pipe is never split
+    with another reader's, so each claim goes to exactly one child."""
+    while len(claim := os.read(claims, 4)) == 4:
+        first = int.from_bytes(claim, "little")
+        yield from items[first:first + step]
 
 
 @dataclass
@@ -110,15 +140,3 @@ def _failure(problem: BaseException) -> bytes:
         return pickle.dumps((False, problem))
     except Exception:  # an exception that cannot be pickled still reports its story
         return pickle.dumps((False, RuntimeError("".join(traceback.format_exception(problem)))))
-
-
-def split(items: Sequence[Item], parts: int) -> list[list[Item]]:
-    """`parts` contiguous shares of nearly equal size (fewer when there are few items)."""
-    parts = max(1, min(parts, len(items)))
-    size, extra = divmod(len(items), parts)
-    shares, start = [], 0
-    for number in range(parts):
-        end = start + size + (1 if number < extra else 0)
-        shares.append(list(items[start:end]))
-        start = end
-    return shares

@@ -1,0 +1,60 @@
+"""Work shared by forked children: every item done once, by whichever child is free."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from generator import parallel
+
+
+def taken_by_child(items: Iterator[int]) -> tuple[int, list[int]]:
+    return os.getpid(), list(items)
+
+
+def test_every_item_is_done_exactly_once_even_with_more_items_than_claims() -> None:
+    items = list(range(parallel.CLAIMS * 5 + 3))
+    results = parallel.fork_map(taken_by_child, items, 2)
+    assert len(results) == 2
+    assert len({pid for pid, _ in results} | {os.getpid()}) == 3, "two children, neither of them this process"
+    done = [item for _, taken in results for item in taken]
+    assert sorted(done) == items
+
+
+def slow_first(items: Iterator[int]) -> list[int]:
+    taken = []
+    for item in items:
+        time.sleep(2.0 if item == 0 else 0.005)
+        taken.append(item)
+    return taken
+
+
+def test_a_child_held_up_by_a_slow_item_leaves_the_rest_to_the_other() -> None:
+    # Halves fixed in advance would give the slow item's child fifty quick ones as well.
+    results = parallel.fork_map(slow_first, list(range(101)), 2)
+    slow_child = next(taken for taken in results if 0 in taken)
+    assert len(slow_child) <= 10, f"the child with the slow item also took {len(slow_child) - 1} others"
+    assert sorted(item for taken in results for item in taken) == list(range(101))
+
+
+def fails_on_seven(items: Iterator[int]) -> int:
+    for item in items:
+        if item == 7:
+            raise ValueError("item 7 is bad")
+    return 0
+
+
+def test_an_error_in_a_child_is_raised_in_the_parent() -> None:
+    with pytest.raises(ValueError, match="item 7 is bad"):
+        parallel.fork_map(fails_on_seven, list(range(50)), 2)
+
+
+def test_one_child_means_this_process_unless_asked_to_fork() -> None:
+    [(pid, taken)] = parallel.fork_map(taken_by_child, [1, 2, 3], 1)
+    assert (pid, taken) == (os.getpid(), [1, 2, 3])
+    [(pid, taken)] = parallel.start(taken_by_child, [1, 2, 3], 1, fork_one=True).results()
+    assert pid != os.getpid() and taken == [1, 2, 3]
+    assert parallel.fork_map(taken_by_child, [], 2) == []

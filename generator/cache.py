@@ -28,7 +28,7 @@ from .errors import SourceError
 from .inputs import Listing, StatKey, stat_key
 from .issuefile import IssueInfo
 
-VERSION = 6  # 6: stat keys hold the change time
+VERSION = 7  # 7: an attachment keeps the stat its size was read from
 INDEX = "files.pickle"
 JOURNAL = "files.journal"
 BODIES = "bodies.bin"

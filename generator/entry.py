@@ -42,7 +42,13 @@ class Attachment:
     source: str  # path relative to the site folder, e.g. content/notice/2026/附件1.xlsx
     name: str  # file name as published
     title: str
-    size: int
+    # Taken once: the size shown and the stat that tells a later build whether the file changed
+    # must describe the same file, even when it is replaced while the entry is read.
+    stat: tuple[int, int, int, int]  # inputs.StatKey
+
+    @property
+    def size(self) -> int:
+        return self.stat[0]
 
 
 class Body:

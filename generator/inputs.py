@@ -164,7 +164,7 @@ def _walk(folder: str, rel_folder: str, real_root: str, files: list[SourceFile],
             st = item.stat()  # a link's target, inside content/
         except OSError:  # deleted while we look: simply not there
             continue
-        key = _key(st)
+        key = stat_key_of(st)
         lines.append(f"{rel}\0{key}\n")
         if not skip and rel.endswith((ENTRY_SUFFIX, *ISSUE_SUFFIXES)):
             files.append(SourceFile(rel, key))
@@ -177,12 +177,12 @@ def _ignored(name: str) -> bool:
 
 def stat_key(path: Path) -> StatKey | None:
     try:
-        return _key(path.stat())
+        return stat_key_of(path.stat())
     except OSError:
         return None
 
 
-def _key(st: os.stat_result) -> StatKey:
+def stat_key_of(st: os.stat_result) -> StatKey:
     return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
 
 
@@ -213,7 +213,7 @@ def _stats(folder: Path, digest: hashlib._Hash) -> None:
         dirs.sort()
         for name in sorted(files + [d for d in dirs if os.path.islink(os.path.join(root, d))]):
             try:
-                key = _key(os.lstat(os.path.join(root, name)))
+                key = stat_key_of(os.lstat(os.path.join(root, name)))
             except OSError:
                 continue
             digest.update(f"{root}/{name}\0{key}\n".encode())

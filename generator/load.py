@@ -13,6 +13,7 @@ import posixpath
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any
 
 from . import parallel
@@ -21,7 +22,7 @@ from .config import Config
 from .entry import Attachment, Body, Entry, validate
 from .errors import SourceError
 from .frontmatter import read_yaml, split
-from .inputs import CONTENT, ENTRY_SUFFIX, ISSUE_SUFFIXES, Listing, SourceFile, scan, stat_key
+from .inputs import CONTENT, ENTRY_SUFFIX, ISSUE_SUFFIXES, Listing, SourceFile, StatKey, scan, stat_key_of
 from .issuefile import IssueInfo, validate_issue
 from .markdown import Converter
 
@@ -73,8 +74,7 @@ def _read_files(source: Path, config: Config, backlink_title: str, files: Iterab
     results = {}
     for file in files:
         entry, issue, problems = load_file(source, file.rel, config, converter)
-        depends = tuple((a.source, stat_key(source / a.source) or (0, 0, 0, 0))
-                        for a in ((*entry.attachments, *entry.assets) if entry else ()))
+        depends = tuple((a.source, a.stat) for a in ((*entry.attachments, *entry.assets) if entry else ()))
         results[file.rel] = FileResult(file.stat, depends, entry, issue, tuple(problems))
     return results
 
@@ -135,16 +135,16 @@ def parse_entry(source: Path, rel: str, text: str, digest: str, config: Config,
                                   "link only to entries and files inside content/"))
     assets = []
     for target, line in body.assets:
-        asset = _file(source, target)
-        if asset is None:
+        stat = _file(source, target)
+        if stat is None:
             errors.append(SourceError(rel, line, f"the link points to a missing file '{target}'",
                                       "correct the path (relative to this entry) or add the file"))
         else:
-            assets.append(Attachment(target, posixpath.basename(target), "", asset))
+            assets.append(Attachment(target, posixpath.basename(target), "", stat))
     _check_names(rel, attachments, assets, doc.line("attachments"), errors)
     if errors:
         return None, errors
-    stamp = "".join(f"{a.source}:{stat_key(source / a.source)};" for a in (*attachments, *assets))
+    stamp = "".join(f"{a.source}:{a.stat};" for a in (*attachments, *assets))
     return Entry(path=rel, **fields, body_line=parts.body_line, body=Body(body.html, body.text),
                  links=body.links, attachments=tuple(attachments),
                  assets=tuple(dict.fromkeys(assets)),
@@ -171,13 +171,13 @@ def _attachments(source: Path, rel: str, value: Any, line: int,
             errors.append(SourceError(rel, line, f"attachment '{path}' points outside content/",
                                       "put the file in content/, next to the entry"))
             continue
-        size = _file(source, target)
-        if size is None:
+        stat = _file(source, target)
+        if stat is None:
             errors.append(SourceError(rel, line, f"attachment '{path}' does not exist ({target})",
                                       "correct the path (relative to this entry) or add the file"))
             continue
         name = posixpath.basename(target)
-        result.append(Attachment(target, name, (title or "").strip() or name, size))
+        result.append(Attachment(target, name, (title or "").strip() or name, stat))
     return result
 
 
@@ -190,12 +190,13 @@ def _check_names(rel: str, attachments: list[Attachment], assets: list[Attachmen
                                       "rename one: files are published side by side"))
 
 
-def _file(source: Path, target: str) -> int | None:
-    """Size of a regular file inside content/, or None."""
+def _file(source: Path, target: str) -> StatKey | None:
+    """The stat of a regular file inside content/, or None."""
     path = source / target
     try:
-        if not path.resolve().is_relative_to((source / CONTENT).resolve()) or not path.is_file():
+        if not path.resolve().is_relative_to((source / CONTENT).resolve()):
             return None
-        return path.stat().st_size
+        st = path.stat()
     except OSError:
         return None
+    return stat_key_of(st) if S_ISREG(st.st_mode) else None

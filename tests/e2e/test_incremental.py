@@ -12,7 +12,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from generator import index
+from generator import index, load
 from generator.build import BuildOptions, build
 from generator.keys import RECORD
 from tests.conftest import entry, run_bulletin, tree_bytes, write_files
@@ -188,6 +188,29 @@ def test_a_file_overwritten_keeping_its_size_and_time_is_still_seen(make_site) -
     assert "nothing changed" not in result.stdout
     assert (output / "info/a/名单.txt").read_text(encoding="utf-8") == "第二版名单\n"
     assert "第二版正文" in (output / "info/a/index.html").read_text(encoding="utf-8")
+
+
+def test_an_attachment_replaced_while_its_entry_is_read_shows_its_size_at_the_next_build(make_site, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The size an entry's page shows and the stat by which the next build knows whether the
+    attachment changed describe one version of the file. Taken apart, a file replaced between
+    the two left the old size cached against the new file's stat: shown until it changed again."""
+    site = make_site({"content/info/a.md": entry(title="附件信息", attachments="[名单.txt]", body="正文。"),
+                      "content/info/名单.txt": "旧" * 30})
+    output = site / "output"
+    stat_then_replace = load._file
+
+    def replaced_meanwhile(source: Path, target: str):  # type: ignore[no-untyped-def]
+        found = stat_then_replace(source, target)
+        (source / target).write_text("新" * 1000, encoding="utf-8")
+        return found
+
+    monkeypatch.setattr(load, "_file", replaced_meanwhile)
+    build(BuildOptions(site, output, now=NOW))
+    monkeypatch.undo()
+    build(BuildOptions(site, output, now=NOW))
+    assert (output / "info/a/名单.txt").read_text(encoding="utf-8") == "新" * 1000
+    page = (output / "info/a/index.html").read_text(encoding="utf-8")
+    assert "2.9 KB" in page and "90 B" not in page
 
 
 def test_the_index_is_right_when_the_cache_rewrites_its_body_file_meanwhile(make_site, monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -15,7 +15,6 @@ rendered. `bulletin serve` keeps it in memory.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import os
 import pickle
@@ -143,8 +142,7 @@ def write(folder: Path, memory: Memory) -> None:
             data = pickle.dumps((entry.html, entry.text), protocol=pickle.HIGHEST_PROTOCOL)
             offset = out.tell()
             out.write(data)
-            stored[entry.path] = dataclasses.replace(entry, body=Body.stored(str(bodies), offset, len(data),
-                                                                            entry.body.chars))
+            stored[entry.path] = entry.with_body(Body.stored(str(bodies), offset, len(data), entry.body.chars))
     if fresh:
         os.replace(target, bodies)
     results = {rel: r._replace(entry=stored[rel]) if rel in stored else r for rel, r in memory.results.items()}

@@ -33,6 +33,8 @@ RELATED = 5
 def fold(name: str) -> str:
     """A tag's or unit's identity across scripts: 鄉村振興 and 乡村振兴 are one tag."""
     return normalise(name)
+
+
 HOME_LATEST = 6
 
 
@@ -141,7 +143,7 @@ class Site:
         """The entry's 报送单位 as the site names it: one unit, whichever script it was written in."""
         return self._names.get(fold(entry.source)) if entry.source else None
 
-    @property
+    @functools.cached_property
     def pinned(self) -> list[Entry]:
         return [e for e in self.entries if e.pinned_until and e.pinned_until >= self.now]
 

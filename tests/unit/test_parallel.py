@@ -27,7 +27,7 @@ def test_every_item_is_done_exactly_once_even_with_more_items_than_claims() -> N
 def slow_first(items: Iterator[int]) -> list[int]:
     taken = []
     for item in items:
-        time.sleep(2.0 if item == 0 else 0.005)
+        time.sleep(3.0 if item == 0 else 0.002)
         taken.append(item)
     return taken
 

@@ -190,7 +190,7 @@ def test_a_file_overwritten_keeping_its_size_and_time_is_still_seen(make_site) -
     assert "第二版正文" in (output / "info/a/index.html").read_text(encoding="utf-8")
 
 
-def test_an_attachment_replaced_while_its_entry_is_read_shows_its_size_at_the_next_build(make_site, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_an_attachment_replaced_during_a_read_shows_its_size_at_the_next_build(make_site, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """The size an entry's page shows and the stat by which the next build knows whether the
     attachment changed describe one version of the file. Taken apart, a file replaced between
     the two left the old size cached against the new file's stat: shown until it changed again."""

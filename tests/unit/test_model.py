@@ -6,7 +6,7 @@ from pathlib import Path
 from generator.config import default_config
 from generator.load import load
 from generator.model import build_site, check, next_change
-from tests.conftest import MakeSite, entry
+from tests.conftest import MakeSite, entry, write_files
 
 NOW = dt.datetime(2026, 11, 27, 12)
 
@@ -149,3 +149,33 @@ def test_the_next_change_is_the_first_moment_or_the_new_year(make_site: MakeSite
     assert next_change(entries, NOW) == dt.datetime(2026, 12, 1, 8), "c's moment has passed: b's is next"
     assert next_change(entries, dt.datetime(2026, 12, 31, 23)) == dt.datetime(2027, 1, 1), "the year turns first"
     assert next_change(entries, dt.datetime(2027, 1, 1)) == dt.datetime(2027, 3, 1)
+
+
+def test_a_site_arranged_as_the_last_build_was_equals_one_arranged_afresh(make_site: MakeSite) -> None:
+    """After an edit that moves no entry (a title, a body), the issues, collections and neighbours
+    are the last build's, filled with this build's entries; after one that moves an entry (its
+    date), they are made again. Either way the site equals one made without a memo."""
+    files = {f"content/{kind}/{n}.md": entry(title=f"第{n}条", date=f"2026-11-{n + 1:02d}", tags=f"[标签{n % 3}]",
+                                             source=f"单位{n % 2}", **({"publication": "xinxi", "issue": 7}
+                                                                      if n % 2 else {}))
+             for n, kind in enumerate(("info", "report", "info", "notice", "info", "report"))}
+    root = make_site({**files, "content/issues/xinxi-2026-7.yaml": "publication: xinxi\nyear: 2026\nnumber: 7\n"
+                                                                   "signer: 陈志远\n"})
+    config = default_config()
+    memo: dict[str, object] = {}
+    build_site(load(root, config), config, "internal", NOW, memo=memo)
+    for path, changed, moved in (("content/info/2.md", {"title": "改过的标题"}, False),
+                                 ("content/report/1.md", {"title": "第1条", "body": "改过的正文。"}, False),
+                                 ("content/info/4.md", {"title": "第4条", "date": "2026-10-01"}, True)):
+        before = memo["arranged"]
+        n = int(path.rsplit("/", 1)[1].removesuffix(".md"))
+        write_files(root, {path: entry(**{"date": f"2026-11-{n + 1:02d}", "tags": f"[标签{n % 3}]",
+                                          "source": f"单位{n % 2}", **({"publication": "xinxi", "issue": 7}
+                                                                      if n % 2 else {}), **changed})})
+        loaded = load(root, config)
+        reused = build_site(loaded, config, "internal", NOW, memo=memo)
+        assert (memo["arranged"] is before) != moved, f"{path}: the arrangement was {'kept' if moved else 'made'}"
+        assert reused == build_site(loaded, config, "internal", NOW), path
+    [view] = [v for v in reused.publications if v.issues]
+    assert view.issues[0].info is not None and view.issues[0].info.signer == "陈志远"
+    assert [e.title for tag in reused.tags for e in tag.entries if e.path == "content/info/2.md"] == ["改过的标题"]

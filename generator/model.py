@@ -300,7 +300,7 @@ def _arrange(published: list[Entry], infos: Iterable[IssueInfo], config: Config,
     )
 
 
-COLLECTIONS = ("types", "sources", "tags", "years", "months")
+_COLLECTIONS = ("types", "sources", "tags", "years", "months")
 
 
 def _numbered(arranged: _Arranged, published: list[Entry]) -> dict[str, Any]:
@@ -314,7 +314,7 @@ def _numbered(arranged: _Arranged, published: list[Entry]) -> dict[str, Any]:
         "issues": tuple((view.publication.key, tuple((i.year, i.number, numbers(i.items)) for i in view.issues))
                         for view in arranged.publications),
         **{name: tuple((c.kind, c.key, c.name, c.url, numbers(c.entries)) for c in getattr(arranged, name))
-           for name in COLLECTIONS},
+           for name in _COLLECTIONS},
         "neighbours": tuple((number[before.path] if before else -1, number[after.path] if after else -1)
                             for before, after in map(arranged.neighbours.__getitem__, number)),
     }
@@ -324,7 +324,8 @@ def _filled(numbered: dict[str, Any], published: list[Entry], infos: Iterable[Is
             ) -> _Arranged:
     at = published.__getitem__
     info_by_key = {info.key: info for info in infos}
-    views, issue_of = [], {}
+    views: list[PublicationView] = []
+    issue_of: dict[str, Issue] = {}
     for key, issues in numbered["issues"]:
         publication = config.publications[key]
         made = tuple(Issue(publication, year, number, tuple(map(at, items)), info_by_key.get((key, year, number)))
@@ -334,7 +335,7 @@ def _filled(numbered: dict[str, Any], published: list[Entry], infos: Iterable[Is
                 issue_of[item.path] = issue
         views.append(PublicationView(publication, made))
     collections = {name: tuple(Collection(kind, key, shown, url, tuple(map(at, entries)))
-                               for kind, key, shown, url, entries in numbered[name]) for name in COLLECTIONS}
+                               for kind, key, shown, url, entries in numbered[name]) for name in _COLLECTIONS}
     neighbours = {entry.path: (published[before] if before >= 0 else None, published[after] if after >= 0 else None)
                   for entry, (before, after) in zip(published, numbered["neighbours"], strict=True)}
     return _Arranged(publications=tuple(views), issue_of=issue_of, neighbours=neighbours, **collections)

@@ -44,8 +44,9 @@ class Attachment:
     name: str  # file name as published
     title: str
     # Taken once: the size shown and the stat that tells a later build whether the file changed
-    # must describe the same file, even when it is replaced while the entry is read.
-    stat: tuple[int, int, int, int]  # inputs.StatKey
+    # must describe the same file, even when it is replaced while the entry is read. Not in the
+    # repr, and so not in the placement digest: saving an attachment moves no entry.
+    stat: tuple[int, int, int, int] = field(repr=False)  # inputs.StatKey
 
     @property
     def size(self) -> int:

@@ -133,21 +133,27 @@ def parse_entry(source: Path, rel: str, text: str, digest: str, config: Config,
     for target, line in body.outside:
         errors.append(SourceError(rel, line, f"the link '{target}' points outside content/",
                                   "link only to entries and files inside content/"))
-    assets = []
+    # A file the body links to is published beside the entry once, however often it is linked
+    # and whether or not it is also listed as an attachment: one stat each, so that a file saved
+    # while the entry is read cannot count as two.
+    listed = {a.source for a in attachments}
+    assets: dict[str, Attachment] = {}
     for target, line in body.assets:
+        if target in listed or target in assets:
+            continue
         stat = _file(source, target)
         if stat is None:
             errors.append(SourceError(rel, line, f"the link points to a missing file '{target}'",
                                       "correct the path (relative to this entry) or add the file"))
         else:
-            assets.append(Attachment(target, posixpath.basename(target), "", stat))
-    _check_names(rel, attachments, assets, doc.line("attachments"), errors)
+            assets[target] = Attachment(target, posixpath.basename(target), "", stat)
+    _check_names(rel, attachments, list(assets.values()), doc.line("attachments"), errors)
     if errors:
         return None, errors
-    stamp = "".join(f"{a.source}:{a.stat};" for a in (*attachments, *assets))
+    stamp = "".join(f"{a.source}:{a.stat};" for a in (*attachments, *assets.values()))
     return Entry(path=rel, **fields, body_line=parts.body_line, body=Body(body.html, body.text),
                  links=body.links, attachments=tuple(attachments),
-                 assets=tuple(dict.fromkeys(assets)),
+                 assets=tuple(assets.values()),
                  digest=hashlib.sha256(f"{digest}{stamp}".encode()).hexdigest()), []
 
 

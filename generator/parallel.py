@@ -9,6 +9,7 @@ on the way in. Where fork is unavailable the work runs in this process.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import pickle
@@ -49,28 +50,46 @@ def start(function: Callable[[Iterator[Item]], Result], items: Sequence[Item], c
     if children < (1 if fork_one else 2) or not hasattr(os, "fork"):
         return Started([], [function(iter(items))] if items else [])
     claims, step = _claims(len(items))
-    processes = []
+    processes: list[tuple[int, int]] = []
     parent = os.getpid()
-    for _ in range(children):
-        read_end, write_end = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the child: work, report, and leave without ever running the parent's code
+    try:
+        for _ in range(children):
+            read_end, write_end = os.pipe()
             try:
-                _die_with(parent)
+                pid = os.fork()
+            except BaseException:
                 os.close(read_end)
+                os.close(write_end)
+                raise
+            if pid == 0:  # the child: work, report, and leave without ever running the parent's code
                 try:
-                    payload = pickle.dumps((True, function(_taken(claims, items, step))),
-                                           protocol=pickle.HIGHEST_PROTOCOL)
-                except BaseException as problem:  # everything must reach the parent
-                    payload = _failure(problem)
-                with os.fdopen(write_end, "wb") as out:
-                    out.write(payload)
-            finally:
-                os._exit(0)
-        os.close(write_end)
-        processes.append((pid, read_end))
-    os.close(claims)
+                    _die_with(parent)
+                    os.close(read_end)
+                    try:
+                        payload = pickle.dumps((True, function(_taken(claims, items, step))),
+                                               protocol=pickle.HIGHEST_PROTOCOL)
+                    except BaseException as problem:  # everything must reach the parent
+                        payload = _failure(problem)
+                    with os.fdopen(write_end, "wb") as out:
+                        out.write(payload)
+                finally:
+                    os._exit(0)
+            os.close(write_end)
+            processes.append((pid, read_end))
+    except BaseException:  # no fork to be had (a process limit): the children started go too
+        _stop(processes)
+        raise
+    finally:
+        os.close(claims)
     return Started(processes, None)
+
+
+def _stop(processes: list[tuple[int, int]]) -> None:
+    for pid, read_end in processes:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        os.close(read_end)
 
 
 CLAIMS = 1024  # at most: 4 bytes each, a page, which a pipe holds without a reader

@@ -150,3 +150,17 @@ def test_an_editors_swap_file_changes_the_inputs_but_not_what_is_loaded(make_sit
     (site / "content/info/.a.md.swp").write_bytes(b"swap")
     after = scan(site)
     assert after.loads_as(before) and after.digest != before.digest
+
+
+def test_saving_an_attachment_changes_its_entry_but_moves_it_nowhere(make_site: MakeSite) -> None:
+    """The entry's digest follows the file (its page and the file are made again); its placement
+    does not, so the site's arrangement and the other pages' keys are kept."""
+    attachment = "content/info/名单.xlsx"
+    site = make_site({attachment: b"x" * 100, A: entry(type="notice", attachments="[名单.xlsx]")})
+    memory = Memory()
+    [before] = load(site, default_config(), memory=memory).entries
+    rewrite(site / attachment, "y" * 100)
+    [after] = load(site, default_config(), memory=memory,
+                   listing=relisted(site, memory.listing, frozenset({attachment}))).entries
+    assert after.digest != before.digest and after.attachments[0].stat != before.attachments[0].stat
+    assert after.placement == before.placement

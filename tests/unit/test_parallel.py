@@ -58,3 +58,23 @@ def test_one_child_means_this_process_unless_asked_to_fork() -> None:
     [(pid, taken)] = parallel.start(taken_by_child, [1, 2, 3], 1, fork_one=True).results()
     assert pid != os.getpid() and taken == [1, 2, 3]
     assert parallel.fork_map(taken_by_child, [], 2) == []
+
+
+def test_a_fork_refused_midway_leaves_no_child_and_no_open_pipe(monkeypatch: pytest.MonkeyPatch) -> None:
+    """At a process limit the second fork fails: the error reaches the caller, and the child
+    already started is stopped and its pipes closed, not left running with nobody to wait for it."""
+    real_fork, forks = os.fork, []
+
+    def second_fork_refused() -> int:
+        if forks:
+            raise BlockingIOError(11, "Resource temporarily unavailable")
+        forks.append(real_fork())
+        return forks[-1]
+
+    open_before = set(os.listdir("/proc/self/fd"))
+    monkeypatch.setattr(os, "fork", second_fork_refused)
+    with pytest.raises(BlockingIOError):
+        parallel.start(slow_first, list(range(20)), 2)
+    assert set(os.listdir("/proc/self/fd")) == open_before
+    with pytest.raises(ChildProcessError):
+        os.waitpid(forks[0], os.WNOHANG)  # already waited for: it is gone

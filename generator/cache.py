@@ -27,7 +27,7 @@ from .errors import SourceError
 from .inputs import Listing, StatKey, stat_key
 from .issuefile import IssueInfo
 
-VERSION = 7  # 7: an attachment keeps the stat its size was read from
+VERSION = 8  # 8: related entries are part of the model's arrangement (derived)
 INDEX = "files.pickle"
 JOURNAL = "files.journal"
 BODIES = "bodies.bin"

@@ -248,14 +248,14 @@ def build_site(loaded: Loaded, config: Config, audience: str, now: dt.datetime,
         config=config, audience=audience, now=now, drafts=drafts, entries=tuple(published),
         publications=arranged.publications, issue_of=arranged.issue_of, types=arranged.types,
         sources=arranged.sources, tags=arranged.tags, years=arranged.years, months=arranged.months,
-        neighbours=arranged.neighbours, related=_related_reusing(published, memo),
+        neighbours=arranged.neighbours, related=arranged.related,
         by_path={e.path: e for e in published},
     )
 
 
 @dataclass(frozen=True)
 class _Arranged:
-    """Where the published entries stand: issues, collections, neighbours."""
+    """Where the published entries stand: issues, collections, neighbours, related entries."""
 
     publications: tuple[PublicationView, ...]
     issue_of: dict[str, Issue]
@@ -265,6 +265,7 @@ class _Arranged:
     years: tuple[Collection, ...]
     months: tuple[Collection, ...]
     neighbours: dict[str, tuple[Entry | None, Entry | None]]
+    related: dict[str, tuple[Entry, ...]]
 
 
 def _arranged_reusing(published: list[Entry], infos: Iterable[IssueInfo], config: Config,
@@ -297,6 +298,7 @@ def _arrange(published: list[Entry], infos: Iterable[IssueInfo], config: Config,
         months=_dated(published, "month", lambda d: f"{d.year:04d}-{d.month:02d}", "archive/{:%Y/%m}/",
                       "{:%Y-%m}"),
         neighbours=_neighbours(published, issue_of),
+        related=_related(published),
     )
 
 
@@ -317,6 +319,7 @@ def _numbered(arranged: _Arranged, published: list[Entry]) -> dict[str, Any]:
            for name in _COLLECTIONS},
         "neighbours": tuple((number[before.path] if before else -1, number[after.path] if after else -1)
                             for before, after in map(arranged.neighbours.__getitem__, number)),
+        "related": tuple(numbers(arranged.related[path]) for path in number),
     }
 
 
@@ -338,7 +341,9 @@ def _filled(numbered: dict[str, Any], published: list[Entry], infos: Iterable[Is
                                for kind, key, shown, url, entries in numbered[name]) for name in _COLLECTIONS}
     neighbours = {entry.path: (published[before] if before >= 0 else None, published[after] if after >= 0 else None)
                   for entry, (before, after) in zip(published, numbered["neighbours"], strict=True)}
-    return _Arranged(publications=tuple(views), issue_of=issue_of, neighbours=neighbours, **collections)
+    related = {entry.path: tuple(map(at, others)) for entry, others in zip(published, numbered["related"], strict=True)}
+    return _Arranged(publications=tuple(views), issue_of=issue_of, neighbours=neighbours, related=related,
+                     **collections)
 
 
 def _issues(published: list[Entry], infos: Iterable[IssueInfo], config: Config
@@ -412,22 +417,6 @@ def _dated(published: list[Entry], kind: str, key_of: Callable[[dt.datetime], st
     return tuple(Collection(kind, key, name_format.format(entries[0].date), url_format.format(entries[0].date),
                             tuple(entries))
                  for key, entries in sorted(members.items(), reverse=True))
-
-
-def _related_reusing(published: list[Entry], memo: dict[str, Any] | None) -> dict[str, tuple[Entry, ...]]:
-    """Related entries depend only on which entries there are, in what order, with what tags
-    and units: an edit to a body or a title leaves them as they were."""
-    signature = hashlib.sha256("\n".join(f"{e.path}\t{e.tags}\t{e.source}" for e in published)
-                               .encode()).hexdigest()
-    known = memo.get("related") if memo is not None else None
-    by_path = {e.path: e for e in published}
-    if known is not None and known[0] == signature:
-        entry_at = by_path.__getitem__
-        return {path: tuple(map(entry_at, paths)) for path, paths in known[1].items()}
-    related = _related(published)
-    if memo is not None:
-        memo["related"] = (signature, {path: tuple(e.path for e in entries) for path, entries in related.items()})
-    return related
 
 
 def _related(published: list[Entry]) -> dict[str, tuple[Entry, ...]]:

@@ -115,10 +115,14 @@ def test_a_site_template_can_use_the_themes_filters(make_site: MakeSite) -> None
 def test_a_template_syntax_error_names_the_template_and_line(make_site: MakeSite) -> None:
     site = make_site({"content/info/a.md": entry(),
                       "templates/entry.html": '{% extends "theme/entry.html" %}\n\n{% block summary %}{% if %}\n'})
+    for _ in range(2):  # the second build finds the templates' problems in the cache: still an error
+        result = run_bulletin("build", "--source", site)
+        assert result.returncode == 1
+        assert re.search(r"^templates/entry\.html:3: template error", result.stderr, re.M), result.stderr
+        assert not (site / "output").exists()
+    (site / "templates/entry.html").write_text('{% extends "theme/entry.html" %}\n')
     result = run_bulletin("build", "--source", site)
-    assert result.returncode == 1
-    assert re.search(r"^templates/entry\.html:3: template error", result.stderr, re.M), result.stderr
-    assert not (site / "output").exists()
+    assert result.returncode == 0, result.stderr
 
 
 def test_an_undefined_template_variable_names_the_template_and_line(make_site: MakeSite) -> None:

@@ -35,6 +35,21 @@ def write_files(root: Path, files: dict[str, str | bytes]) -> None:
             path.write_text(textwrap.dedent(content).lstrip("\n"), encoding="utf-8")
 
 
+def saved_right_after_each_look(monkeypatch: pytest.MonkeyPatch, text: str) -> None:
+    """Every look at a file an entry lists or links to (load._file) is followed at once by a save
+    of that file with `text`: a file saved while its entry is read, made certain."""
+    from generator import load
+
+    look = load._file
+
+    def looked_then_saved(source: Path, target: str):  # type: ignore[no-untyped-def]
+        found = look(source, target)
+        (source / target).write_text(text, encoding="utf-8")
+        return found
+
+    monkeypatch.setattr(load, "_file", looked_then_saved)
+
+
 def entry(title: str = "测试信息", date: str = "2026-11-20", body: str = "正文。", **keys: str) -> str:
     """A small entry file; extra keys are written as given (YAML values)."""
     lines = ["---", f"title: {title}", f"date: {date}"]

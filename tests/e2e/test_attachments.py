@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
-from generator import load
 from generator.build import BuildOptions, build
-from tests.conftest import entry, tree_bytes
+from tests.conftest import entry, saved_right_after_each_look, tree_bytes
 
 NOW = dt.datetime(2026, 11, 27, 12)
 
@@ -30,13 +28,6 @@ def test_a_file_linked_twice_and_saved_while_the_entry_is_read_still_builds(make
     two looked like two files of one name, and the build failed on two pages for one path."""
     site = make_site({"content/info/a.md": entry(title="甲", body="见[表](名单.txt)，又见[表](名单.txt)。"),
                       "content/info/名单.txt": "旧" * 100})
-    stat_then_save = load._file
-
-    def saved_meanwhile(source: Path, target: str):  # type: ignore[no-untyped-def]
-        found = stat_then_save(source, target)
-        (source / target).write_text("新" * 100, encoding="utf-8")
-        return found
-
-    monkeypatch.setattr(load, "_file", saved_meanwhile)
+    saved_right_after_each_look(monkeypatch, "新" * 100)
     build(BuildOptions(site, site / "output", now=NOW))
     assert (site / "output/info/a/名单.txt").read_text(encoding="utf-8") == "新" * 100

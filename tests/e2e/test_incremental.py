@@ -12,10 +12,10 @@ from pathlib import Path
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from generator import index, load
+from generator import index
 from generator.build import BuildOptions, build
 from generator.keys import RECORD
-from tests.conftest import entry, run_bulletin, tree_bytes, write_files
+from tests.conftest import entry, run_bulletin, saved_right_after_each_look, tree_bytes, write_files
 
 NOW = dt.datetime(2026, 11, 27, 12)
 TITLES = ("东湖区推进冬季供暖", "西山縣修繕村道", "市应急管理局部署安全检查", "GDP增长5.2%",
@@ -197,14 +197,7 @@ def test_an_attachment_replaced_during_a_read_shows_its_size_at_the_next_build(m
     site = make_site({"content/info/a.md": entry(title="附件信息", attachments="[名单.txt]", body="正文。"),
                       "content/info/名单.txt": "旧" * 30})
     output = site / "output"
-    stat_then_replace = load._file
-
-    def replaced_meanwhile(source: Path, target: str):  # type: ignore[no-untyped-def]
-        found = stat_then_replace(source, target)
-        (source / target).write_text("新" * 1000, encoding="utf-8")
-        return found
-
-    monkeypatch.setattr(load, "_file", replaced_meanwhile)
+    saved_right_after_each_look(monkeypatch, "新" * 1000)
     build(BuildOptions(site, output, now=NOW))
     monkeypatch.undo()
     build(BuildOptions(site, output, now=NOW))

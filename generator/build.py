@@ -96,10 +96,11 @@ def _quiet(_: str) -> None:
 
 
 def check_sources(source: Path, memory: cache.Memory | None = None, compiled: Path | None = None,
-                  listing: inputs.Listing | None = None
+                  listing: inputs.Listing | None = None, templates: str | None = None
                   ) -> tuple[Config | None, Loaded | None, list[SourceError]]:
     """Everything `bulletin check` reports: errors and warnings, from every file.
-    `compiled`: where compiled templates are kept between builds. `listing`: see load()."""
+    `compiled`: where compiled templates are kept between builds. `listing`: see load().
+    `templates`: the templates' digest, with which `memory` keeps their syntax check."""
     config, problems = load_config(source)
     if config is None:
         return None, None, problems
@@ -107,21 +108,22 @@ def check_sources(source: Path, memory: cache.Memory | None = None, compiled: Pa
     if memory is not None and memory.key != cache_key(config, strings):
         memory.key, memory.results = cache_key(config, strings), {}
     loaded = load(source, config, strings.get("footnote_back", "{}"), memory, listing)
-    problems = [*problems, *loaded.errors, *check(loaded, config), *_template_problems(source, compiled, memory)]
+    problems = [*problems, *loaded.errors, *check(loaded, config),
+                *_template_problems(source, compiled, memory, templates)]
     return config, loaded, problems
 
 
-def _template_problems(source: Path, compiled: Path | None, memory: cache.Memory | None) -> list[SourceError]:
+def _template_problems(source: Path, compiled: Path | None, memory: cache.Memory | None,
+                       templates: str | None) -> list[SourceError]:
     """Compiling every template to find its syntax errors took 10 ms of each build and each
     save in serve: not again while no template, string or static file changed."""
-    if memory is None:
+    if memory is None or templates is None:
         return template_problems(source, compiled)
-    digest = templates_digest(source)
     known = memory.derived.get("templates")
-    if known is not None and known[0] == digest:
+    if known is not None and known[0] == templates:
         return list(known[1])
     found = template_problems(source, compiled)
-    memory.derived["templates"] = (digest, tuple(found))
+    memory.derived["templates"] = (templates, tuple(found))
     return found
 
 
@@ -192,7 +194,8 @@ def _model(options: BuildOptions, tree: OutputTree, memory: cache.Memory, stored
         memory.results = {}
     tree.cache_folder.mkdir(parents=True, exist_ok=True)
     derived = dict(memory.derived)
-    config, loaded, problems = check_sources(options.source, memory, tree.cache_folder, listing)
+    templates = templates_digest(options.source)
+    config, loaded, problems = check_sources(options.source, memory, tree.cache_folder, listing, templates)
     if config is None or loaded is None:
         raise BuildFailed(problems)
     now = config.clock(options.now)
@@ -208,7 +211,7 @@ def _model(options: BuildOptions, tree: OutputTree, memory: cache.Memory, stored
     errors = only_errors(problems)
     if errors:
         raise BuildFailed(errors)
-    shared = hashlib.sha256(f"{code_digest()}:{config.digest}:{templates_digest(options.source)}:"
+    shared = hashlib.sha256(f"{code_digest()}:{config.digest}:{templates}:"
                             f"{sorted(strings.items())}".encode()).hexdigest()
     return _Made(loaded, site, renderer, shared, tuple(p for p in problems if p.warning))
 
@@ -268,7 +271,7 @@ def _make(by_path: dict[str, Page], renderer: Renderer, progress: Progress, path
     children = parallel.workers() if len(paths) >= PARALLEL_FROM else 1
     if children > 1:
         progress(f"rendering {len(paths)} pages on {children} cores")
-    parallel.fork_map(functools.partial(_write_folders, by_path, renderer, folder), _by_folder(paths), children)
+    parallel.fork_map(functools.partial(_write_pieces, by_path, renderer, folder), _by_folder(paths), children)
 
 
 def _by_folder(paths: list[str]) -> list[list[str]]:
@@ -291,13 +294,9 @@ def _by_folder(paths: list[str]) -> list[list[str]]:
     return [*pieces, merged] if merged else pieces
 
 
-def _write_folders(by_path: dict[str, Page], renderer: Renderer, folder: Path, taken: Iterable[list[str]]) -> None:
-    _write_share(by_path, renderer, folder, itertools.chain.from_iterable(taken))
-
-
-def _write_share(by_path: dict[str, Page], renderer: Renderer, folder: Path, paths: Iterable[str]) -> None:
+def _write_pieces(by_path: dict[str, Page], renderer: Renderer, folder: Path, pieces: Iterable[list[str]]) -> None:
     made_folders: set[Path] = set()
-    for path in paths:
+    for path in itertools.chain.from_iterable(pieces):
         page = by_path[path]
         data = page_bytes(page, renderer)
         target = folder / path

@@ -51,37 +51,42 @@ def start(function: Callable[[Iterator[Item]], Result], items: Sequence[Item], c
         return Started([], [function(iter(items))] if items else [])
     claims, step = _claims(len(items))
     processes: list[tuple[int, int]] = []
-    parent = os.getpid()
     try:
         for _ in range(children):
-            read_end, write_end = os.pipe()
-            try:
-                pid = os.fork()
-            except BaseException:
-                os.close(read_end)
-                os.close(write_end)
-                raise
-            if pid == 0:  # the child: work, report, and leave without ever running the parent's code
-                try:
-                    _die_with(parent)
-                    os.close(read_end)
-                    try:
-                        payload = pickle.dumps((True, function(_taken(claims, items, step))),
-                                               protocol=pickle.HIGHEST_PROTOCOL)
-                    except BaseException as problem:  # everything must reach the parent
-                        payload = _failure(problem)
-                    with os.fdopen(write_end, "wb") as out:
-                        out.write(payload)
-                finally:
-                    os._exit(0)
-            os.close(write_end)
-            processes.append((pid, read_end))
+            processes.append(_fork(function, items, claims, step))
     except BaseException:  # no fork to be had (a process limit): the children started go too
         _stop(processes)
         raise
     finally:
         os.close(claims)
     return Started(processes, None)
+
+
+def _fork(function: Callable[[Iterator[Item]], Result], items: Sequence[Item], claims: int, step: int
+          ) -> tuple[int, int]:
+    """A child working through the claims: its pid and the read end of the pipe of its result."""
+    parent = os.getpid()
+    read_end, write_end = os.pipe()
+    try:
+        pid = os.fork()
+    except BaseException:
+        os.close(read_end)
+        os.close(write_end)
+        raise
+    if pid == 0:  # the child: work, report, and leave without ever running the parent's code
+        try:
+            _die_with(parent)
+            os.close(read_end)
+            try:
+                payload = pickle.dumps((True, function(_taken(claims, items, step))), protocol=pickle.HIGHEST_PROTOCOL)
+            except BaseException as problem:  # everything must reach the parent
+                payload = _failure(problem)
+            with os.fdopen(write_end, "wb") as out:
+                out.write(payload)
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    return pid, read_end
 
 
 def _stop(processes: list[tuple[int, int]]) -> None:

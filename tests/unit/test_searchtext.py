@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from generator.searchtext import fold_table, normalise, units, word_id
+from generator.searchtext import BY_ARRAY, fold_table, normalise, units, word_id
 from tests.conftest import REPO
 
 TOP = 1 << 63
@@ -46,6 +49,27 @@ def test_traditional_characters_fold_to_simplified() -> None:
     assert normalise("農村辦公室") == "农村办公室"
     assert normalise("裡") == "里"
     assert normalise("鄉鎮衛生院") == "乡镇卫生院"
+
+
+def test_a_long_text_folds_as_its_pieces_do() -> None:
+    # A partition's text is normalised in one go, by another path than a short title's.
+    piece = "農村辦公室ＧＤＰ２０２６鄉鎮衛生院𠮷環境監測站，Growth裡……３℃Ⅱ"
+    text = piece * 40
+    assert len(text) > BY_ARRAY
+    assert normalise(text) == normalise(piece) * 40
+    assert normalise(text).startswith("农村办公室gdp2026乡镇卫生院𠮷环境监测站,growth里......3°cii")
+
+
+# Characters whose normal form depends on their neighbours, or is longer than one character:
+# combining marks, Hangul jamo (conjoining and compatibility), kana voicing marks, final sigma.
+TRICKY = ("农農ＡaZe\u0301\u0308\u0323\u0345ö\u1100\u1161\u11a8\u3131\u314f가각"
+          "か\u3099\u309b…℃Ⅱ①ﬁﷺİΣσ𝚺𠮷，。 \0")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=TRICKY, min_size=BY_ARRAY, max_size=3 * BY_ARRAY))
+def test_a_long_text_is_normalised_as_nfkc_lower_case_and_folded(text: str) -> None:
+    assert normalise(text) == unicodedata.normalize("NFKC", text).lower().translate(fold_table())
 
 
 def test_the_kept_fold_table_is_opencc_t2s_character_by_character(tmp_path: Path) -> None:

@@ -29,7 +29,7 @@ FEED_ENTRIES = 20
 _PLAIN = frozenset({type(None), int, bool, float, dt.datetime})  # their repr is their value
 
 
-@dataclass(frozen=True)
+@dataclass
 class Page:
     """One output file: rendered from `template`, copied from `copy`, or made by `generate`.
     Its context must determine the file completely: its fingerprint decides reuse."""

@@ -20,10 +20,12 @@ import functools
 import gc
 import hashlib
 import itertools
+import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from . import __version__, cache, index, inputs, parallel
 from .config import Config, load_config
@@ -184,12 +186,14 @@ class _Made:
     renderer: Renderer
     shared: str
     warnings: tuple[SourceError, ...]
+    derived: dict[str, Any]  # the memory's memo of later stages as it was before this build
 
 
 def _model(options: BuildOptions, tree: OutputTree, memory: cache.Memory, stored: bool,
            listing: inputs.Listing | None = None) -> _Made:
     """Load, check and model the site; BuildFailed if any file has an error. `stored`: the
-    cache lives in the store (written back here), not only in this process."""
+    cache lives in the store, where a failing build writes it back (a build that goes on
+    writes it with _save)."""
     if options.clean:
         memory.results = {}
     tree.cache_folder.mkdir(parents=True, exist_ok=True)
@@ -204,16 +208,21 @@ def _model(options: BuildOptions, tree: OutputTree, memory: cache.Memory, stored
         raise BuildFailed([SourceError("bulletin.yaml", 1, f"unknown audience '{audience}'",
                                        f"use one of: {', '.join(config.audiences)}")])
     site = build_site(loaded, config, audience, now, options.drafts, memory.derived)
-    if stored and (memory.changed or derived != memory.derived):
-        cache.write(tree.cache_folder, memory)  # before anything can fail: what was read stays read
     strings, _ = load_strings(options.source, config)
     renderer = make_renderer(options.source, site, strings, tree.cache_folder)
     errors = only_errors(problems)
     if errors:
+        if stored:
+            _save(tree, memory, derived)  # what was read stays read
         raise BuildFailed(errors)
     shared = hashlib.sha256(f"{code_digest()}:{config.digest}:{templates}:"
                             f"{sorted(strings.items())}".encode()).hexdigest()
-    return _Made(loaded, site, renderer, shared, tuple(p for p in problems if p.warning))
+    return _Made(loaded, site, renderer, shared, tuple(p for p in problems if p.warning), derived)
+
+
+def _save(tree: OutputTree, memory: cache.Memory, derived: dict[str, Any]) -> None:
+    if memory.changed or derived != memory.derived:
+        cache.write(tree.cache_folder, memory)
 
 
 def _build(options: BuildOptions, progress: Progress) -> BuildResult:
@@ -233,10 +242,11 @@ def _build(options: BuildOptions, progress: Progress) -> BuildResult:
         progress(f"loaded {len(made.loaded.entries)} entries")
         site, fingerprints = made.site, Fingerprints()
         search, store = index.partitioned(site, code_digest()), tree.cache_folder / "search"
-        # In children, while this process plans. Only after the cache is written: that write may
-        # write the body file anew, moving the bodies that unread entries point into.
+        # In children, while this process writes the cache (which moves no body the children
+        # may read: cache.py) and plans.
         indexing = index.prepare(search, store, progress)
         try:
+            _save(tree, memory, made.derived)
             pages = plan(site, options.source)
             keys = site_keys(made.shared, site, pages, tree.cache_folder, options.clean)
             others = [*static_pages(options.source), *index.document_pages(search, site)]
@@ -295,14 +305,16 @@ def _by_folder(paths: list[str]) -> list[list[str]]:
 
 
 def _write_pieces(by_path: dict[str, Page], renderer: Renderer, folder: Path, pieces: Iterable[list[str]]) -> None:
-    made_folders: set[Path] = set()
+    made_folders: set[str] = set()
+    base = os.fspath(folder)
     for path in itertools.chain.from_iterable(pieces):
         page = by_path[path]
         data = page_bytes(page, renderer)
-        target = folder / path
-        if target.parent not in made_folders:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            made_folders.add(target.parent)
+        target = f"{base}/{path}"  # strings, not Paths: thousands of pages
+        parent = target.rpartition("/")[0]
+        if parent not in made_folders:
+            os.makedirs(parent, exist_ok=True)
+            made_folders.add(parent)
         if page.group is not None and _holds(target, data):
             continue  # after an edit most shard files of the search index come out as they were
         replace_file(target, data)
@@ -316,10 +328,13 @@ def page_bytes(page: Page, renderer: Renderer) -> bytes:
     return renderer.render(page.template or "", page.context)
 
 
-def _holds(path: Path, data: bytes) -> bool:
+def _holds(path: str, data: bytes) -> bool:
     """Whether the file already has exactly these bytes (reading is cheaper than writing)."""
     try:
-        return path.stat().st_size == len(data) and path.read_bytes() == data
+        if os.stat(path).st_size != len(data):
+            return False
+        with open(path, "rb") as handle:
+            return handle.read() == data
     except OSError:
         return False
 

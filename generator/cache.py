@@ -10,7 +10,11 @@ valid only for the code, configuration and interface strings that made them
 entry in one pickle, the changes since then in an append-only journal (an edit
 appends a record, instead of writing ten thousand results again), and the
 bodies (HTML and text) in an append-only file read only for the pages that are
-rendered. `bulletin serve` keeps it in memory.
+rendered. Bodies never move in that file: when most of it is dead it is
+written anew under another name, and the old one is removed by the next
+write, when no worker of the build that read from it is left (the search
+index's workers may read bodies while the cache is written). `bulletin serve`
+keeps the cache in memory.
 """
 
 from __future__ import annotations
@@ -27,10 +31,10 @@ from .errors import SourceError
 from .inputs import Listing, StatKey, stat_key
 from .issuefile import IssueInfo
 
-VERSION = 8  # 8: related entries are part of the model's arrangement (derived)
+VERSION = 9  # 9: body files named bodies-<random>.bin
 INDEX = "files.pickle"
 JOURNAL = "files.journal"
-BODIES = "bodies.bin"
+BODIES = "bodies*.bin"  # one file, bodies-<random>.bin, and its predecessor for a build
 CHECK = 16  # bytes of a journal record's digest
 
 
@@ -114,11 +118,10 @@ def _replay(path: Path, base: str, results: dict[str, FileResult], derived: dict
 
 
 def _bodies_intact(folder: Path, results: dict[str, FileResult]) -> bool:
-    bodies = folder / BODIES
-    size = bodies.stat().st_size if bodies.exists() else 0
+    sizes = {str(path): path.stat().st_size for path in folder.glob(BODIES)}
     for result in results.values():
         location = result.entry.body.location if result.entry else None
-        if location and (location[0] != str(bodies) or location[1] + location[2] > size):
+        if location and location[1] + location[2] > sizes.get(location[0], -1):
             return False
     return True
 
@@ -126,16 +129,15 @@ def _bodies_intact(folder: Path, results: dict[str, FileResult]) -> bool:
 def write(folder: Path, memory: Memory) -> None:
     """Persist: bodies not yet in the body file are appended to it, then what changed is appended
     to the journal; when the journal grows past a quarter of the base, a new base replaces both
-    in one step. When most of the body file is dead weight it is written anew."""
+    in one step. When most of the body file is dead weight a new one is written."""
     folder.mkdir(parents=True, exist_ok=True)
-    bodies = folder / BODIES
     entries = [r.entry for r in memory.results.values() if r.entry is not None]
+    current = next((e.body.location[0] for e in entries if e.body.location), None)
     live = sum(e.body.location[2] if e.body.location else 0 for e in entries)
-    size = bodies.stat().st_size if bodies.exists() else 0
-    fresh = size > 2 * live + (1 << 20)
-    target = folder / f"{BODIES}.new" if fresh else bodies
+    fresh = current is None or os.stat(current).st_size > 2 * live + (1 << 20)
+    bodies = folder / f"bodies-{os.urandom(8).hex()}.bin" if fresh else Path(current)
     stored: dict[str, Entry] = {}
-    with open(target, "wb" if fresh else "ab") as out:
+    with open(bodies, "wb" if fresh else "ab") as out:
         for entry in entries:
             if entry.body.location and not fresh:
                 continue
@@ -143,8 +145,6 @@ def write(folder: Path, memory: Memory) -> None:
             offset = out.tell()
             out.write(data)
             stored[entry.path] = entry.with_body(Body.stored(str(bodies), offset, len(data), entry.body.chars))
-    if fresh:
-        os.replace(target, bodies)
     results = {rel: r._replace(entry=stored[rel]) if rel in stored else r for rel, r in memory.results.items()}
     changed = {rel: r for rel, r in results.items() if memory.stored.get(rel) is not r}
     removed = [rel for rel in memory.stored if rel not in results]
@@ -166,5 +166,8 @@ def write(folder: Path, memory: Memory) -> None:
             journal.truncate(memory.journal)  # a torn record of a killed build goes
             journal.write(len(record).to_bytes(8, "little") + hashlib.sha256(record).digest()[:CHECK] + record)
         memory.journal += 8 + CHECK + len(record)
+    for path in folder.glob(BODIES):
+        if str(path) not in (str(bodies), current):  # unread: this build's workers read `current`
+            path.unlink(missing_ok=True)
     memory.results, memory.changed = results, False
     memory.stored, memory.stored_derived = dict(results), dict(memory.derived)

@@ -208,15 +208,16 @@ def test_an_attachment_replaced_during_a_read_shows_its_size_at_the_next_build(m
 
 def test_the_index_is_right_when_the_cache_rewrites_its_body_file_meanwhile(make_site, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """A build writes the cache while its children index the search partitions. When most of the
-    cache's body file is dead (here the old version of a long entry), that write replaces the
-    file, and the other entries' bodies move in it: a child that read them from the file
-    afterwards would index other text, or fail. A slow child makes that order certain here."""
+    cache's body file is dead (here the old version of a long entry), that write makes a new
+    one; the children go on reading the other entries' bodies from the old one, which must stay
+    as it was until they are done. A slow child makes that order certain here."""
     long_text = "长篇调研报告正文。" * 40_000
     site = make_site({"content/info/a.md": entry(title="长文", body=long_text),
                       **{f"content/info/{n}.md": entry(title=f"第{n}篇", body=f"独有词语{n}号。") for n in "bcd"}})
     output = site / "output"
     build(BuildOptions(site, output, now=NOW))
-    bodies = site / ".output.builds/cache/bodies.bin"
+    cache_folder = site / ".output.builds/cache"
+    first = sorted(cache_folder.glob("bodies*.bin"))
     slow = index._index_into
 
     def after_the_cache_is_written(*args):  # type: ignore[no-untyped-def]
@@ -224,8 +225,13 @@ def test_the_index_is_right_when_the_cache_rewrites_its_body_file_meanwhile(make
         slow(*args)
 
     monkeypatch.setattr(index, "_index_into", after_the_cache_is_written)
-    before = bodies.stat().st_ino
     write_files(site, {"content/info/a.md": entry(title="长文", body=f"{long_text}改过。")})
     build(BuildOptions(site, output, now=NOW))
-    assert bodies.stat().st_ino != before, "the body file was not written anew: the test proves nothing"
+    second = sorted(cache_folder.glob("bodies*.bin"))
+    assert len(first) == 1 and set(first) < set(second), "no new body file: the test proves nothing"
+    assert tree_bytes(output) == clean_build(site)
+    # The next build, with no reader of the old file left, removes it: the cache does not grow.
+    write_files(site, {"content/info/b.md": entry(title="第b篇", body="独有词语b号，又改。")})
+    build(BuildOptions(site, output, now=NOW))
+    assert sorted(cache_folder.glob("bodies*.bin")) == sorted(set(second) - set(first))
     assert tree_bytes(output) == clean_build(site)

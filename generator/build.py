@@ -244,7 +244,11 @@ def _build(options: BuildOptions, progress: Progress) -> BuildResult:
         search, store = index.partitioned(site, code_digest()), tree.cache_folder / "search"
         # In children, while this process writes the cache (which moves no body the children
         # may read: cache.py) and plans.
-        indexing = index.prepare(search, store, progress)
+        try:
+            indexing = index.prepare(search, store, progress)
+        except BaseException:  # no fork to be had: what was read stays read all the same
+            _save(tree, memory, made.derived)
+            raise
         try:
             _save(tree, memory, made.derived)
             pages = plan(site, options.source)

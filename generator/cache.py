@@ -118,11 +118,15 @@ def _replay(path: Path, base: str, results: dict[str, FileResult], derived: dict
 
 
 def _bodies_intact(folder: Path, results: dict[str, FileResult]) -> bool:
+    """Every stored body lies whole in one body file of the folder (write() keeps one)."""
     sizes = {str(path): path.stat().st_size for path in folder.glob(BODIES)}
+    files = set()
     for result in results.values():
         location = result.entry.body.location if result.entry else None
-        if location and location[1] + location[2] > sizes.get(location[0], -1):
-            return False
+        if location:
+            files.add(location[0])
+            if location[1] + location[2] > sizes.get(location[0], -1) or len(files) > 1:
+                return False
     return True
 
 

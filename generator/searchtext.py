@@ -66,11 +66,11 @@ def normalise(text: str) -> str:
 
 
 def _codes(text: str) -> np.ndarray:
-    return np.frombuffer(text.encode("utf-32-le"), dtype="<u4")
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
 
 
 def _mapped(table: np.ndarray, text: str) -> str:
-    return table[_codes(text)].tobytes().decode("utf-32-le")
+    return table[_codes(text)].tobytes().decode("utf-32-le", "surrogatepass")
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,11 @@ import tempfile
 import time
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from generator import index
+from generator import index, load
 from generator.build import BuildOptions, build
 from generator.keys import RECORD
 from tests.conftest import entry, run_bulletin, saved_right_after_each_look, tree_bytes, write_files
@@ -234,4 +235,27 @@ def test_the_index_is_right_when_the_cache_rewrites_its_body_file_meanwhile(make
     write_files(site, {"content/info/b.md": entry(title="第b篇", body="独有词语b号，又改。")})
     build(BuildOptions(site, output, now=NOW))
     assert sorted(cache_folder.glob("bodies*.bin")) == sorted(set(second) - set(first))
+    assert tree_bytes(output) == clean_build(site)
+
+
+def test_a_build_that_cannot_fork_keeps_what_it_read(make_site, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A fork refused (a process limit) fails the build, but the files it read stay read: the
+    next build reads none of them again."""
+    site = make_site({f"content/info/{n}.md": entry(title=f"第{n}篇", body=f"正文{n}。") for n in "abc"})
+    output = site / "output"
+    build(BuildOptions(site, output, now=NOW))
+    write_files(site, {"content/info/a.md": entry(title="第a篇", body="改过的正文。")})
+
+    def no_fork(*args):  # type: ignore[no-untyped-def]
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(index, "prepare", no_fork)
+        with pytest.raises(BlockingIOError):
+            build(BuildOptions(site, output, now=NOW))
+    read = []
+    real_read = load.load_file
+    monkeypatch.setattr(load, "load_file", lambda source, rel, *rest: read.append(rel) or real_read(source, rel, *rest))
+    build(BuildOptions(site, output, now=NOW))
+    assert read == []
     assert tree_bytes(output) == clean_build(site)

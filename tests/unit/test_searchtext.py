@@ -58,6 +58,8 @@ def test_a_long_text_folds_as_its_pieces_do() -> None:
     assert len(text) > BY_ARRAY
     assert normalise(text) == normalise(piece) * 40
     assert normalise(text).startswith("农村办公室gdp2026乡镇卫生院𠮷环境监测站,growth里......3°cii")
+    # A lone surrogate passes through as it does in a short text.
+    assert normalise(f"\ud800{piece}") == normalise("\ud800") + normalise(piece)
 
 
 # Characters whose normal form depends on their neighbours, or is longer than one character:

@@ -1,3 +1,7 @@
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from markdown.treeprocessors import InlineProcessor
+
 from generator.markdown import LINK_SCHEME, Converter, plain_text
 
 PATH = "content/info/2026/a.md"
@@ -51,3 +55,30 @@ def test_headings_never_take_the_ids_of_the_theme() -> None:
     body = convert("## main\n\n## related\n\n## attachments\n\n## 相关\n")
     assert 'id="main"' not in body.html and 'id="related"' not in body.html and 'id="attachments"' not in body.html
     assert 'id="main-1"' in body.html and 'id="相关"' in body.html
+
+
+# Chinese prose, and bits of inline Markdown each with a character some inline pattern needs.
+PROSE = st.lists(st.sampled_from(["农村", "发展。", "GDP", " ", "\n", "\n\n", "# ", "- ", "1. ", "| a |", "{: .x}"]),
+                 max_size=8).map("".join)
+INLINE_BITS = ("  \n", "*", "**", "_", "`", "\\", "\\*", "[", "]", "(x.md)", "![", "<", ">", "&", "&amp;",
+               "&#20013;", "<b>", "</b>", "<http://a.cn>", "<a@b.cn>", "[^1]", "\n\n[^1]: 注", "```")
+
+
+def rendered_alike(text: str, allow_html: bool) -> bool:
+    quick = Converter(allow_html)
+    plain = Converter(allow_html)  # with Python-Markdown's own inline processor, which tries every pattern
+    plain.md.treeprocessors.register(InlineProcessor(plain.md), "inline", 20)
+    assert type(quick.md.treeprocessors["inline"]) is not InlineProcessor, "the quick path is not in use"
+    return quick.convert(text, PATH, body_line=5) == plain.convert(text, PATH, body_line=5)
+
+
+def test_each_piece_of_inline_markdown_in_prose_is_rendered_as_markdown_renders_it() -> None:
+    for bit in INLINE_BITS:
+        for allow_html in (False, True):
+            assert rendered_alike(f"农村{bit}发展。", allow_html), (bit, allow_html)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(PROSE, st.sampled_from(INLINE_BITS)), max_size=6).map("".join), st.booleans())
+def test_a_text_no_inline_pattern_can_match_is_rendered_as_markdown_renders_it(text: str, allow_html: bool) -> None:
+    assert rendered_alike(text, allow_html)

@@ -56,7 +56,8 @@ class Renderer:
 class _Context(jinja2.runtime.Context):
     """Calls a plain function (the helpers of make_renderer) at once. Jinja's Context.call first
     looks, with four attribute lookups, for a wish to be given the context: a tenth of an entry
-    page's rendering, for forty calls of t(), url() and the like. Anything else goes that way."""
+    page's rendering, for forty calls of t(), url() and the like. Anything else goes that way.
+    The shortcut does what Jinja 3.1's Context.call does for such a function."""
 
     def call(__self, __obj: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         if __obj.__class__ is not FunctionType or hasattr(__obj, "jinja_pass_arg"):

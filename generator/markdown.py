@@ -154,7 +154,8 @@ class Converter:
             # Raw HTML is shown as text: deregistering these makes Markdown escape it.
             self.md.preprocessors.deregister("html_block")
             self.md.inlinePatterns.deregister("html")
-        if {item.name for item in self.md.inlinePatterns._priority} <= _INLINE_PATTERNS:
+        patterns = self.md.inlinePatterns
+        if len(patterns) == sum(name in patterns for name in _INLINE_PATTERNS):
             # Only for the patterns whose needs are known: another Markdown may bring more.
             self.md.treeprocessors.register(_QuickInline(self.md), "inline", 20)
         self.links: _RelativeLinks = self.md.treeprocessors["bulletin_links"]

@@ -58,19 +58,19 @@ def normalise(text: str) -> str:
     # so its NFKC, as they were, and normalize() then usually finds the text normalised
     # already, which it checks at C speed, instead of decomposing and composing all of it.
     singles, longer = _nfkc_of_each()
-    text = _mapped(singles, text)
-    codes = _codes(text)
+    codes = singles[_codes(text)]
+    text = _text(codes)
     for code in np.unique(codes[longer.mask[codes]]).tolist():
         text = text.replace(chr(code), longer.forms[code])
-    return _mapped(_folded_codes(), unicodedata.normalize("NFKC", text).lower())
+    return _text(_folded_codes()[_codes(unicodedata.normalize("NFKC", text).lower())])
 
 
 def _codes(text: str) -> np.ndarray:
     return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
 
 
-def _mapped(table: np.ndarray, text: str) -> str:
-    return table[_codes(text)].tobytes().decode("utf-32-le", "surrogatepass")
+def _text(codes: np.ndarray) -> str:
+    return codes.tobytes().decode("utf-32-le", "surrogatepass")
 
 
 @dataclass(frozen=True)

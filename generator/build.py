@@ -134,10 +134,11 @@ def cache_key(config: Config, strings: Strings) -> str:
     return hashlib.sha256(f"{code_digest()}:{config.digest}:{strings.get('footnote_back')}".encode()).hexdigest()
 
 
-def build(options: BuildOptions, progress: Progress = _quiet) -> BuildResult:
-    """Build into options.output, reusing what earlier builds kept in the output's store."""
+def build(options: BuildOptions, progress: Progress = _quiet, keep: list[object] | None = None) -> BuildResult:
+    """Build into options.output, reusing what earlier builds kept in the output's store. `keep`
+    receives what the build made, for a caller whose process ends next (cli)."""
     with _without_cycle_collection():
-        return _build(options, progress)
+        return _build(options, progress, keep)
 
 
 def preview(options: BuildOptions, memory: cache.Memory, listing: inputs.Listing | None = None) -> Preview:
@@ -225,7 +226,7 @@ def _save(tree: OutputTree, memory: cache.Memory, derived: dict[str, Any]) -> No
         cache.write(tree.cache_folder, memory)
 
 
-def _build(options: BuildOptions, progress: Progress) -> BuildResult:
+def _build(options: BuildOptions, progress: Progress, keep: list[object] | None) -> BuildResult:
     started = time.perf_counter()
     tree = OutputTree(options.output)
     if tree.check():
@@ -267,6 +268,8 @@ def _build(options: BuildOptions, progress: Progress) -> BuildResult:
         inputs.remember(tree.store, taken.fingerprint, now, moments(made.loaded.entries),
                         tree.manifest_path(tree.live_slot() or ""),
                         inputs.LastBuild(len(site.entries), len(by_path), tuple(map(str, made.warnings))))
+    if keep is not None:
+        keep.append((memory, made, by_path, keys, search))
     return BuildResult(len(site.entries), len(by_path), time.perf_counter() - started, written, made.warnings)
 
 

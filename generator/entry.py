@@ -129,7 +129,9 @@ class Entry:
     body_line: int = 1
     body: Body = field(default_factory=lambda: Body("", ""), compare=False, repr=False)
     links: tuple[tuple[str, int], ...] = ()  # (linked .md path, file line)
-    lines: tuple[tuple[str, int], ...] = field(default=(), compare=False, repr=False)
+    # Front-matter key, its line, key, line...: flat, since the cache holds ten thousand of them and
+    # a pair apiece took a fifth of its reading.
+    lines: tuple[str | int, ...] = field(default=(), compare=False, repr=False)
     digest: str = ""  # of the source bytes and attachments: changes whenever the entry does
     # A digest of every field but CONTENT_FIELDS, made once with the entry (and kept in the cache).
     placement: str = field(init=False, default="", repr=False, compare=False)
@@ -164,7 +166,8 @@ class Entry:
         return moved
 
     def line(self, key: str) -> int:
-        return dict(self.lines).get(key, 1)
+        keys = self.lines[::2]
+        return int(self.lines[2 * keys.index(key) + 1]) if key in keys else 1
 
 
 _PLACED = tuple(item.name for item in fields(Entry) if item.name not in CONTENT_FIELDS | {"links"})
@@ -295,7 +298,7 @@ def validate(doc: YamlDoc, path: str, config: Config) -> tuple[dict[str, Any], l
         "expire_at": reader.date("expire_at"),
         "slug": _slug(reader, path),
         "extra": tuple((k, doc.data[k]) for k in config.extra_keys if k in doc.data),
-        "lines": tuple((k[0], line) for k, line in doc.lines.items() if len(k) == 1),
+        "lines": tuple(item for k, line in doc.lines.items() if len(k) == 1 for item in (k[0], line)),
     }
     if config.sources is not None and fields["source"] and fields["source"] not in config.sources:
         reader.fail("source", f"unknown source unit '{fields['source']}'",

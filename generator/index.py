@@ -169,11 +169,16 @@ def partition_docs(shards: int) -> int:
     return min(PARTITION_DOCS, max(MIN_PARTITION_DOCS, shards // 4))
 
 
-def prepare(search: Partitioned, store: Path, progress: Callable[[str], None]) -> parallel.Started[None]:
-    """Start indexing, on every core, the partitions the store does not hold yet: even one
-    partition goes to a child, so that the build goes on planning pages meanwhile."""
-    missing = [number for number, digest in enumerate(search.digests)
-               if not (_stored(store, digest).exists() and _summary(store, digest).exists())]
+def missing(search: Partitioned, store: Path) -> list[int]:
+    """The partitions the store does not hold yet."""
+    return [number for number, digest in enumerate(search.digests)
+            if not (_stored(store, digest).exists() and _summary(store, digest).exists())]
+
+
+def prepare(search: Partitioned, store: Path, missing: list[int], progress: Callable[[str], None]
+            ) -> parallel.Started[None]:
+    """Start indexing the `missing` partitions on every core: even one partition goes to a child,
+    so that the build goes on with its pages meanwhile."""
     if missing:
         progress(f"indexing {sum(len(search.partitions[n]) for n in missing)} entries for search")
     return parallel.start(functools.partial(_index_into, search, store), missing, parallel.workers(),

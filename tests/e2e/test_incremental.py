@@ -238,13 +238,17 @@ def test_the_index_is_right_when_the_cache_rewrites_its_body_file_meanwhile(make
     assert tree_bytes(output) == clean_build(site)
 
 
-def test_a_build_that_cannot_fork_keeps_what_it_read(make_site, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("edited", ["a", "ab"])
+def test_a_build_that_cannot_fork_keeps_what_it_read(make_site, monkeypatch, edited) -> None:  # type: ignore[no-untyped-def]
     """A fork refused (a process limit) fails the build, but the files it read stay read: the
-    next build reads none of them again."""
+    next build reads none of them again. With an entry per search partition, one edit's
+    partition is indexed after the cache is written, two edits' partitions before."""
+    monkeypatch.setattr(index, "PARTITION_DOCS", 1)
+    monkeypatch.setattr(index, "MIN_PARTITION_DOCS", 1)
     site = make_site({f"content/info/{n}.md": entry(title=f"第{n}篇", body=f"正文{n}。") for n in "abc"})
     output = site / "output"
     build(BuildOptions(site, output, now=NOW))
-    write_files(site, {"content/info/a.md": entry(title="第a篇", body="改过的正文。")})
+    write_files(site, {f"content/info/{n}.md": entry(title=f"第{n}篇", body="改过的正文。") for n in edited})
 
     def no_fork(*args):  # type: ignore[no-untyped-def]
         raise BlockingIOError(11, "Resource temporarily unavailable")

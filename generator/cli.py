@@ -8,18 +8,24 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import functools
 import gc
 import sys
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .config import load_config
 from .entry import parse_date
 from .errors import BuildFailed, format_errors, only_errors
 
+if TYPE_CHECKING:
+    from .inputs import Inputs
+
 # The heavy parts (Markdown, Jinja, numpy, OpenCC, pypinyin) are imported by the commands that
-# use them: `bulletin build` with nothing to build answers before loading any of them.
+# use them: `bulletin build` loads them in a child while it finds out whether there is anything
+# to build, and with nothing to build answers without them.
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
 PUBLISH_STAGING = ".bulletin-publish"  # where publish builds, per audience, before releasing
@@ -105,31 +111,45 @@ def _moment(text: str) -> dt.datetime:
 
 
 def _build(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    def progress(message: str) -> None:
-        print(message, file=sys.stderr, flush=True)
-
     config, _ = load_config(args.source)
     if config is not None and args.audience is not None and args.audience not in config.audiences:
         parser.error(f"unknown audience '{args.audience}'; use one of: {', '.join(config.audiences)}")
     output = args.output or args.source / "output"
     now = config.clock(args.now) if config else dt.datetime.now()  # without a configuration it fails
     started = time.perf_counter()
+    from . import parallel
     from .inputs import nothing_to_build
 
+    # The child that builds loads the generator's libraries (0.1 s) while this process walks
+    # content/ to find out whether there is anything to build (60 ms at 10,000 files).
+    builder = parallel.ahead(_load_generator, functools.partial(_build_with, args, output, now))
     last, taken = nothing_to_build(args.source, output, args.audience, args.drafts, now)
     if last is not None and not args.clean:
+        builder.stop()
         if last.warnings:
             print("\n".join(last.warnings), file=sys.stderr)
         print(f"built {last.entries} entries, {last.pages} pages in {time.perf_counter() - started:.2f} s "
               f"(nothing changed since the last build) -> {output}")
         return EXIT_OK
+    return builder.finish(taken)
+
+
+def _progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _load_generator() -> None:
+    from . import build  # noqa: F401
+
+
+def _build_with(args: argparse.Namespace, output: Path, now: dt.datetime, taken: Inputs) -> int:
     from .build import BuildOptions, build
 
     options = BuildOptions(source=args.source, output=output, audience=args.audience, drafts=args.drafts,
                            now=now, clean=args.clean, inputs=taken)
     try:
         with _last_in_process() as keep:
-            result = build(options, progress, keep)
+            result = build(options, _progress, keep)
     except BuildFailed as failed:
         print(format_errors(failed.errors), file=sys.stderr)
         count = len(only_errors(failed.errors))

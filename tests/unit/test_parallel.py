@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import time
 from collections.abc import Iterator
 
@@ -78,3 +79,48 @@ def test_a_fork_refused_midway_leaves_no_child_and_no_open_pipe(monkeypatch: pyt
     assert set(os.listdir("/proc/self/fd")) == open_before
     with pytest.raises(ChildProcessError):
         os.waitpid(forks[0], os.WNOHANG)  # already waited for: it is gone
+
+
+def test_work_begun_ahead_is_finished_in_the_child_with_the_payload(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    record = tmp_path / "record"
+
+    def first() -> None:
+        record.write_text(f"first in {os.getpid()}\n")
+
+    def then(payload: dict[str, int]) -> int:
+        with record.open("a") as out:
+            out.write(f"then {payload['n']} in {os.getpid()}\n")
+        return 7
+
+    begun = parallel.ahead(first, then)
+    assert begun.finish({"n": 42}) == 7
+    first_line, then_line = record.read_text().splitlines()
+    child = first_line.removeprefix("first in ")
+    assert child != str(os.getpid()), "the work ran in this process"
+    assert then_line == f"then 42 in {child}"
+
+
+def test_work_begun_ahead_and_stopped_goes_no_further(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    record = tmp_path / "record"
+    begun = parallel.ahead(lambda: time.sleep(0.2), lambda payload: record.write_text("ran") or 0)
+    begun.stop()
+    time.sleep(0.4)
+    assert not record.exists()
+    with pytest.raises(ChildProcessError):
+        os.waitpid(begun.pid or 0, os.WNOHANG)  # stopped and reaped: no such child left
+
+
+def test_a_failure_in_work_begun_ahead_is_told_and_exits_1(capfd) -> None:  # type: ignore[no-untyped-def]
+    def then(payload: str) -> int:
+        raise ValueError(f"bad {payload}")
+
+    assert parallel.ahead(lambda: None, then).finish("payload") == 1
+    assert "ValueError: bad payload" in capfd.readouterr().err
+
+
+def test_a_child_killed_by_a_signal_exits_as_a_shell_would_say() -> None:
+    def then(payload: None) -> int:
+        os.kill(os.getpid(), signal.SIGKILL)
+        return 0
+
+    assert parallel.ahead(lambda: None, then).finish(None) == 128 + signal.SIGKILL

@@ -110,9 +110,26 @@ def check_sources(source: Path, memory: cache.Memory | None = None, compiled: Pa
     if memory is not None and memory.key != cache_key(config, strings):
         memory.key, memory.results = cache_key(config, strings), {}
     loaded = load(source, config, strings.get("footnote_back", "{}"), memory, listing)
-    problems = [*problems, *loaded.errors, *check(loaded, config),
+    problems = [*problems, *loaded.errors, *_relation_problems(loaded, config, memory),
                 *_template_problems(source, compiled, memory, templates)]
     return config, loaded, problems
+
+
+def _relation_problems(loaded: Loaded, config: Config, memory: cache.Memory | None) -> list[SourceError]:
+    """check() took 18 ms of each build at 10,000 entries. All it reads of an entry is in the
+    entry's placement digest, so entries placed as they were, with the same issue files,
+    configuration and files, have no problems if they had none: that answer is kept. A problem
+    is looked for again each time (its line may have moved)."""
+    if memory is None or loaded.errors:
+        return check(loaded, config)
+    signature = hashlib.sha256(f"{config.digest}:{len(loaded.paths)}:{loaded.issues!r}:".encode()
+                               + "".join(e.placement for e in loaded.entries).encode()).hexdigest()
+    if memory.derived.get("checked") == signature:
+        return []
+    found = check(loaded, config)
+    if not found:
+        memory.derived["checked"] = signature
+    return found
 
 
 def _template_problems(source: Path, compiled: Path | None, memory: cache.Memory | None,

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from generator import index, load
 from generator.build import BuildOptions, build
+from generator.errors import BuildFailed
 from generator.keys import RECORD
 from tests.conftest import entry, run_bulletin, saved_right_after_each_look, tree_bytes, write_files
 
@@ -263,3 +264,26 @@ def test_a_build_that_cannot_fork_keeps_what_it_read(make_site, monkeypatch, edi
     build(BuildOptions(site, output, now=NOW))
     assert read == []
     assert tree_bytes(output) == clean_build(site)
+
+
+def test_a_problem_an_edit_makes_elsewhere_is_found_after_builds_without_any(make_site) -> None:  # type: ignore[no-untyped-def]
+    """A build with no problems between files keeps that answer; deleting or renaming the entry
+    another links to changes nothing in the linking entry, and its broken link is still found."""
+    site = make_site({"content/info/a.md": entry(title="甲", body="见[乙](b.md)。"),
+                      "content/info/b.md": entry(title="乙"), "content/info/c.md": entry(title="丙")})
+    output = site / "output"
+    for _ in range(2):
+        build(BuildOptions(site, output, now=NOW))
+    for change in ("delete", "rename"):
+        target = site / "content/info/b.md"
+        if change == "delete":
+            target.unlink()
+        else:
+            target.rename(site / "content/info/d.md")
+        with pytest.raises(BuildFailed) as failed:
+            build(BuildOptions(site, output, now=NOW))
+        assert [(e.path, e.message) for e in failed.value.errors] == [
+            ("content/info/a.md", "the link points to a missing entry 'content/info/b.md'")]
+        write_files(site, {"content/info/b.md": entry(title="乙")})
+        (site / "content/info/d.md").unlink(missing_ok=True)
+        build(BuildOptions(site, output, now=NOW))

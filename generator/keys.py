@@ -55,7 +55,10 @@ def site_keys(shared: str, site: Site, pages: list[Page], folder: Path, clean: b
         for page in pages:
             if page.path in stale:
                 keys[page.path] = key(shared, page, fingerprints)
-        if changed:
+        # The record stays valid: the pages of an entry changed since it are keyed again at each
+        # build. Written anew once two entries have changed since, not after each edit to one
+        # entry, an editor's usual run of saves: it takes 15 ms at 10,000 entries.
+        if len(changed) > 1:
             _write(folder / RECORD, Record(shared, shape, digests, keys, last.holding))
         return keys
     keys, holding = {}, {}

@@ -101,3 +101,20 @@ def test_a_damaged_record_is_not_trusted(sample: tuple[Loaded, Site], tmp_path: 
     (tmp_path / RECORD).write_bytes(damage)
     retitled = with_entry(loaded, site, dataclasses.replace(site.entries[0], title="新标题", digest="new"))
     assert site_keys(SHARED, retitled, plan(retitled, REPO), tmp_path) == full_keys(retitled)[0]
+
+
+def test_keys_stay_right_through_a_run_of_edits_to_one_entry_then_others(sample: tuple[Loaded, Site],
+                                                                          tmp_path: Path) -> None:
+    """The record is not written again while one entry alone differs from it: each build keys that
+    entry's pages again, and an edit to a second entry makes the record new."""
+    loaded, site = sample
+    site_keys(SHARED, site, plan(site, REPO), tmp_path)
+    first, second = site.entries[3], site.entries[7]
+    states = [with_entry(loaded, site, dataclasses.replace(first, title=f"第{n}稿", digest=f"a{n}")) for n in range(3)]
+    edits = {first.path: dataclasses.replace(first, title="第2稿", digest="a2"),
+             second.path: dataclasses.replace(second, title="另一篇改了", digest="b1")}
+    both = build_site(dataclasses.replace(loaded, entries=tuple(edits.get(e.path, e) for e in loaded.entries)),
+                      site.config, site.audience, NOW)
+    back = with_entry(loaded, site, edits[second.path])
+    for changed_site in (*states, site, states[0], both, back, site):
+        assert site_keys(SHARED, changed_site, plan(changed_site, REPO), tmp_path) == full_keys(changed_site)[0]

@@ -37,11 +37,10 @@ from .pages import Fingerprints, Page, plan
 from .render import Renderer, make_renderer, template_problems
 from .strings import Strings, load_strings
 from .themes import template_dirs, templates_digest
-from .write import OutputTree, WriteStats, replace_file
+from .write import OutputTree, WriteStats, by_folder, replace_file
 
 Progress = Callable[[str], None]
 PARALLEL_FROM = 300  # pages to make before it pays to fork workers
-FOLDER_PIECE = 64  # paths: small enough to even out the children's ends
 
 
 @dataclass(frozen=True)
@@ -313,27 +312,7 @@ def _make(by_path: dict[str, Page], renderer: Renderer, progress: Progress, path
     children = parallel.workers() if len(paths) >= PARALLEL_FROM else 1
     if children > 1:
         progress(f"rendering {len(paths)} pages on {children} cores")
-    parallel.fork_map(functools.partial(_write_pieces, by_path, renderer, folder), _by_folder(paths), children)
-
-
-def _by_folder(paths: list[str]) -> list[list[str]]:
-    """Pieces of work for the children: a folder's paths stay in one piece, since two children
-    creating files in one folder wait for each other (its lock); folders of a page or a few are
-    merged into pieces of about FOLDER_PIECE paths. Largest first, so the longest piece starts first."""
-    folders: dict[str, list[str]] = {}
-    for path in paths:
-        folders.setdefault(path.rpartition("/")[0], []).append(path)
-    pieces: list[list[str]] = []
-    merged: list[str] = []
-    for members in sorted(folders.values(), key=len, reverse=True):
-        if len(members) >= FOLDER_PIECE:
-            pieces.append(members)
-            continue
-        merged.extend(members)
-        if len(merged) >= FOLDER_PIECE:
-            pieces.append(merged)
-            merged = []
-    return [*pieces, merged] if merged else pieces
+    parallel.fork_map(functools.partial(_write_pieces, by_path, renderer, folder), by_folder(paths), children)
 
 
 def _write_pieces(by_path: dict[str, Page], renderer: Renderer, folder: Path, pieces: Iterable[list[str]]) -> None:

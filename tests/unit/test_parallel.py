@@ -124,3 +124,8 @@ def test_a_child_killed_by_a_signal_exits_as_a_shell_would_say() -> None:
         return 0
 
     assert parallel.ahead(lambda: None, then).finish(None) == 128 + signal.SIGKILL
+
+
+def test_on_one_core_work_begun_ahead_runs_here(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(parallel, "workers", lambda: 1)
+    assert parallel.ahead(lambda: None, lambda payload: os.getpid() % 200 + payload).finish(5) == os.getpid() % 200 + 5

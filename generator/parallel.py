@@ -174,28 +174,22 @@ class Ahead(Generic[Payload]):
 
     pid: int | None
     handover: int  # the write end of the pipe the payload goes through
-    outcome: int  # the read end of the pipe the child's exit code comes back through
     then: Callable[[Payload], int]
 
     def stop(self) -> None:
         if self.pid is not None:
             os.close(self.handover)
-            os.close(self.outcome)
             os.kill(self.pid, signal.SIGKILL)
             os.waitpid(self.pid, 0)
 
     def finish(self, payload: Payload) -> int:
-        """The child's `then(payload)`: the exit code it returned (128 + N if signal N ended the
-        child first). Known before the child has ended: giving back a large process's memory
-        takes the system 20 ms, which no one need wait for."""
+        """The child's `then(payload)`: the exit code it returned, 128 + N if signal N ended the
+        child. Waited for, so that its time and memory count as this process's children's (as
+        `time bulletin build` and the benchmarks read them), as a worker's do."""
         if self.pid is None:
             return self.then(payload)
         with os.fdopen(self.handover, "wb") as out:
             out.write(pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
-        with os.fdopen(self.outcome, "rb") as incoming:
-            reported = incoming.read(1)
-        if reported:
-            return reported[0]
         _, status = os.waitpid(self.pid, 0)
         code = os.waitstatus_to_exitcode(status)
         return code if code >= 0 else 128 - code
@@ -206,21 +200,19 @@ def ahead(first: Callable[[], object], then: Callable[[Payload], int]) -> Ahead[
     code `then(payload)` returns (0 to 255), having written to this process's standard streams.
     On one core nothing runs ahead: the work runs here when handed its payload."""
     if not hasattr(os, "fork") or workers() < 2:
-        return Ahead(None, -1, -1, then)
+        return Ahead(None, -1, then)
     sys.stdout.flush()  # what is buffered now would otherwise be written twice
     sys.stderr.flush()
     parent = os.getpid()
-    payload_read, payload_write = os.pipe()
-    outcome_read, outcome_write = os.pipe()
+    read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:
         code = 1
         try:
             _die_with(parent)
-            os.close(payload_write)
-            os.close(outcome_read)
+            os.close(write_end)
             first()
-            with os.fdopen(payload_read, "rb") as incoming:
+            with os.fdopen(read_end, "rb") as incoming:
                 data = incoming.read()
             code = then(pickle.loads(data)) if data else 0
         except BaseException:  # the child's story reaches the user as this process's would
@@ -230,9 +222,6 @@ def ahead(first: Callable[[], object], then: Callable[[Payload], int]) -> Ahead[
                 sys.stdout.flush()
             with contextlib.suppress(BaseException):
                 sys.stderr.flush()
-            with contextlib.suppress(BaseException):
-                os.write(outcome_write, bytes([code]))
             os._exit(code)
-    os.close(payload_read)
-    os.close(outcome_write)
-    return Ahead(pid, payload_write, outcome_read, then)
+    os.close(read_end)
+    return Ahead(pid, write_end, then)

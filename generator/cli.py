@@ -32,6 +32,7 @@ PUBLISH_STAGING = ".bulletin-publish"  # where publish builds, per audience, bef
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """For a process that ends next (__main__.run): what a build made is kept until then."""
     parser = _parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):

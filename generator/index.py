@@ -175,13 +175,13 @@ def missing(search: Partitioned, store: Path) -> list[int]:
             if not (_stored(store, digest).exists() and _summary(store, digest).exists())]
 
 
-def prepare(search: Partitioned, store: Path, missing: list[int], progress: Callable[[str], None]
+def prepare(search: Partitioned, store: Path, numbers: list[int], progress: Callable[[str], None]
             ) -> parallel.Started[None]:
-    """Start indexing the `missing` partitions on every core: even one partition goes to a child,
-    so that the build goes on with its pages meanwhile."""
-    if missing:
-        progress(f"indexing {sum(len(search.partitions[n]) for n in missing)} entries for search")
-    return parallel.start(functools.partial(_index_into, search, store), missing, parallel.workers(),
+    """Start indexing these partitions (missing()) on every core: even one partition goes to a
+    child, so that the build goes on with its pages meanwhile."""
+    if numbers:
+        progress(f"indexing {sum(len(search.partitions[n]) for n in numbers)} entries for search")
+    return parallel.start(functools.partial(_index_into, search, store), numbers, parallel.workers(),
                           fork_one=True)
 
 

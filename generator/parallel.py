@@ -10,7 +10,6 @@ on the way in. Where fork is unavailable the work runs in this process.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import pickle
 import signal
@@ -154,6 +153,8 @@ def _die_with(parent: int) -> None:
     """A build killed at any moment must leave nothing running: a worker outliving its build
     would keep writing into the folder the next build uses."""
     if sys.platform.startswith("linux"):
+        import ctypes  # here, in the children: the command's own process never needs it
+
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:  # the parent died before the line above took effect
@@ -188,8 +189,11 @@ class Ahead(Generic[Payload]):
         `time bulletin build` and the benchmarks read them), as a worker's do."""
         if self.pid is None:
             return self.then(payload)
-        with os.fdopen(self.handover, "wb") as out:
-            out.write(pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
+        try:
+            with os.fdopen(self.handover, "wb") as out:
+                out.write(pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
+        except BrokenPipeError:  # the child failed first (its story is told): its exit code says so
+            pass
         _, status = os.waitpid(self.pid, 0)
         code = os.waitstatus_to_exitcode(status)
         return code if code >= 0 else 128 - code
@@ -205,7 +209,15 @@ def ahead(first: Callable[[], object], then: Callable[[Payload], int]) -> Ahead[
     sys.stderr.flush()
     parent = os.getpid()
     read_end, write_end = os.pipe()
-    pid = os.fork()
+    # Ctrl-C reaches both processes: only this one answers it (the child dies with it), and not
+    # before the child has left the parent's code, whose stack a KeyboardInterrupt would unwind.
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        pid = os.fork()
+        if pid == 0:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     if pid == 0:
         code = 1
         try:

@@ -16,7 +16,6 @@ is missing was interrupted and is repaired file by file.
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
 import functools
 import os
@@ -148,6 +147,8 @@ class OutputTree:
         if len(paths) < LINKED_BY_THREADS:
             _link(live, spare, paths)
             return
+        import concurrent.futures  # here: a build with nothing to do imports this module
+
         with concurrent.futures.ThreadPoolExecutor(LINKING_THREADS) as pool:
             for _ in pool.map(functools.partial(_link, live, spare), by_folder(paths)):
                 pass  # a failure is raised here

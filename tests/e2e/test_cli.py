@@ -17,6 +17,8 @@ def test_build_writes_the_site_and_ends_with_a_summary(make_site: MakeSite) -> N
     assert result.returncode == 0, result.stderr
     assert re.search(r"^built 2 entries, \d+ pages in \d+\.\d\d s", result.stdout, re.M)
     assert "loaded 2 entries" in result.stderr  # progress
+    # Once each, from the child that builds, into a pipe (buffered, as a file or a CI log is).
+    assert len(re.findall("^built ", result.stdout, re.M)) == 1 and result.stderr.count("loaded 2 entries") == 1
     assert "甲信息" in (site / "output/info/a/index.html").read_text()
 
 

@@ -115,15 +115,33 @@ class Running:
                                       or "<eof>" in self.lines, timeout=120) and "<eof>" not in self.lines
 
     def kill(self) -> bool:
-        """SIGKILL the build (then whatever it forked). True if it was still running."""
+        """SIGKILL the build; whatever it forked (the child that builds, its workers) must die with
+        it. True if it was still running."""
         running = self.process.poll() is None
         if running:
             os.kill(self.process.pid, signal.SIGKILL)
         self.process.wait()
-        time.sleep(0.2)  # let orphaned workers, if any, do their worst before they go too
+        left = living_in_group(self.process.pid)
+        deadline = time.monotonic() + 0.5  # the system ends them at once: no time to finish a build
+        while left and time.monotonic() < deadline:
+            time.sleep(0.05)
+            left = living_in_group(self.process.pid)
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
+        assert not left, f"processes of the killed build still ran: {left}"
         return running
+
+
+def living_in_group(group: int) -> list[int]:
+    """Processes of a process group that have not ended (zombies waiting for a reaper have)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            # pid (comm) state ppid pgrp ...: comm may hold spaces and parentheses
+            fields = stat.read_text().rpartition(")")[2].split()
+            if int(fields[2]) == group and fields[0] not in "ZX":
+                found.append(int(stat.parent.name))
+    return found
 
 
 @dataclass(frozen=True)

@@ -81,6 +81,13 @@ def test_a_fork_refused_midway_leaves_no_child_and_no_open_pipe(monkeypatch: pyt
         os.waitpid(forks[0], os.WNOHANG)  # already waited for: it is gone
 
 
+@pytest.fixture
+def two_cores(monkeypatch):  # type: ignore[no-untyped-def]
+    """Work runs ahead only where there is a second core: these tests mean it to."""
+    monkeypatch.setattr(parallel, "workers", lambda: 2)
+
+
+@pytest.mark.usefixtures("two_cores")
 def test_work_begun_ahead_is_finished_in_the_child_with_the_payload(tmp_path) -> None:  # type: ignore[no-untyped-def]
     record = tmp_path / "record"
 
@@ -100,6 +107,7 @@ def test_work_begun_ahead_is_finished_in_the_child_with_the_payload(tmp_path) ->
     assert then_line == f"then 42 in {child}"
 
 
+@pytest.mark.usefixtures("two_cores")
 def test_work_begun_ahead_and_stopped_goes_no_further(tmp_path) -> None:  # type: ignore[no-untyped-def]
     record = tmp_path / "record"
     begun = parallel.ahead(lambda: time.sleep(0.2), lambda payload: record.write_text("ran") or 0)
@@ -110,6 +118,7 @@ def test_work_begun_ahead_and_stopped_goes_no_further(tmp_path) -> None:  # type
         os.waitpid(begun.pid or 0, os.WNOHANG)  # stopped and reaped: no such child left
 
 
+@pytest.mark.usefixtures("two_cores")
 def test_a_failure_in_work_begun_ahead_is_told_and_exits_1(capfd) -> None:  # type: ignore[no-untyped-def]
     def then(payload: str) -> int:
         raise ValueError(f"bad {payload}")
@@ -118,6 +127,7 @@ def test_a_failure_in_work_begun_ahead_is_told_and_exits_1(capfd) -> None:  # ty
     assert "ValueError: bad payload" in capfd.readouterr().err
 
 
+@pytest.mark.usefixtures("two_cores")
 def test_a_child_killed_by_a_signal_exits_as_a_shell_would_say() -> None:
     def then(payload: None) -> int:
         os.kill(os.getpid(), signal.SIGKILL)
@@ -129,3 +139,15 @@ def test_a_child_killed_by_a_signal_exits_as_a_shell_would_say() -> None:
 def test_on_one_core_work_begun_ahead_runs_here(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setattr(parallel, "workers", lambda: 1)
     assert parallel.ahead(lambda: None, lambda payload: os.getpid() % 200 + payload).finish(5) == os.getpid() % 200 + 5
+
+
+@pytest.mark.usefixtures("two_cores")
+def test_a_failure_before_the_payload_is_told_once_and_exits_1(capfd) -> None:  # type: ignore[no-untyped-def]
+    def first() -> None:
+        raise ImportError("no module named numpy")
+
+    begun = parallel.ahead(first, lambda payload: 0)
+    time.sleep(0.3)  # the child has failed and gone before the payload is handed over
+    assert begun.finish("x" * 1_000_000) == 1
+    err = capfd.readouterr().err
+    assert err.count("ImportError: no module named numpy") == 1 and "BrokenPipeError" not in err

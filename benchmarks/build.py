@@ -121,8 +121,9 @@ def _pss_kb(pid: int) -> int:
 
 
 class TreeSampler:
-    """Samples the tree below `root` (the /usr/bin/time process): its child is the main
-    process, the rest are the main process's workers."""
+    """Samples the tree below `root` (the /usr/bin/time process): its child is the command's
+    process, the rest are the processes it forked (bulletin's: the process that builds, and that
+    one's workers)."""
 
     def __init__(self, root: int):
         self.root, self.main = root, 0
@@ -849,9 +850,9 @@ def _notes(record: dict) -> list[str]:
             f"{p} [{spread(p)}]" for p in ("cold", "nochange", "body", "title")))
         cold = runs["cold"]
         if cold:
-            notes.append(f"bulletin cold memory: main process {max(r['main_hwm_mb'] for r in cold):,.0f} MB, "
-                         f"largest forked worker {max(r['workers_hwm_mb'] for r in cold):,.0f} MB "
-                         f"({max(r['workers'] for r in cold)} workers), tree PSS "
+            notes.append(f"bulletin cold memory: the command's process {max(r['main_hwm_mb'] for r in cold):,.0f} MB, "
+                         f"the largest it forked {max(r['workers_hwm_mb'] for r in cold):,.0f} MB "
+                         f"({max(r['workers'] for r in cold)} forked), tree PSS "
                          f"{max(r['pss_peak_mb'] for r in cold):,.0f} MB")
     for name in ("hugo", "pelican"):
         if name in record["runs"]:

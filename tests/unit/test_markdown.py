@@ -1,5 +1,6 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from markdown.extensions.toc import TocExtension, TocTreeprocessor
 from markdown.treeprocessors import InlineProcessor
 
 from generator.markdown import LINK_SCHEME, Converter, plain_text
@@ -82,3 +83,31 @@ def test_each_piece_of_inline_markdown_in_prose_is_rendered_as_markdown_renders_
 @given(st.lists(st.one_of(PROSE, st.sampled_from(INLINE_BITS)), max_size=6).map("".join), st.booleans())
 def test_a_text_no_inline_pattern_can_match_is_rendered_as_markdown_renders_it(text: str, allow_html: bool) -> None:
     assert rendered_alike(text, allow_html)
+
+
+TOC_BITS = ("# 一、总体情况\n", "\n## 二、主要做法\n\n", "标题\n===\n", "小标题\n---\n", "[TOC]", "\n\n[TOC]\n\n",
+            "## main\n", "### 甲 {: #related}\n", "> ## 引文里的标题\n", "- ## 列表里的标题\n", "#### [TOC]\n")
+
+
+def toc_alike(text: str, allow_html: bool) -> bool:
+    quick = Converter(allow_html)
+    plain = Converter(allow_html)  # with Python-Markdown's own table-of-contents pass
+    toc = next(e for e in plain.md.registeredExtensions if isinstance(e, TocExtension))
+    plain.md.treeprocessors.register(TocTreeprocessor(plain.md, toc.getConfigs()), "toc", 5)
+    assert type(quick.md.treeprocessors["toc"]) is not TocTreeprocessor, "the quick path is not in use"
+    alike = quick.convert(text, PATH, body_line=5) == plain.convert(text, PATH, body_line=5)
+    return alike and (quick.md.toc, quick.md.toc_tokens) == (plain.md.toc, plain.md.toc_tokens)
+
+
+def test_bodies_with_and_without_headings_are_rendered_as_markdown_renders_them() -> None:
+    for bit in TOC_BITS:
+        for allow_html in (False, True):
+            assert toc_alike(f"农村发展。\n\n{bit}正文。", allow_html), (bit, allow_html)
+            assert toc_alike(f"农村发展。{bit}", allow_html), (bit, allow_html)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(PROSE, st.sampled_from(TOC_BITS), st.sampled_from(INLINE_BITS)), max_size=6).map("".join),
+       st.booleans())
+def test_a_table_of_contents_comes_out_as_markdown_makes_it(text: str, allow_html: bool) -> None:
+    assert toc_alike(text, allow_html)

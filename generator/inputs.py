@@ -147,8 +147,7 @@ def _walk(folder: str, rel_folder: str, real_root: str, files: list[SourceFile],
     for item in items:
         name = item.name
         rel = f"{rel_folder}/{name}"
-        # Per file, calls cost: _ignored(name) and stat_key_of(st), written out.
-        skip = ignored or name.startswith(_HIDDEN) or name.endswith(_BACKUP)
+        skip = ignored or _ignored(name)
         if item.is_symlink():
             target = os.path.realpath(item.path)
             lines.append(f"{rel}\0->{target}\n")
@@ -169,7 +168,7 @@ def _walk(folder: str, rel_folder: str, real_root: str, files: list[SourceFile],
             st = item.stat()  # a link's target, inside content/
         except OSError:  # deleted while we look: simply not there
             continue
-        key = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+        key = stat_key_of(st)
         lines.append(f"{rel}\0{key}\n")
         if not skip and rel.endswith(_LOADED):
             files.append(SourceFile(rel, key))

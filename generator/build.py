@@ -52,6 +52,7 @@ class BuildOptions:
     now: dt.datetime | None = None
     clean: bool = False
     inputs: inputs.Inputs | None = None  # if the caller took them before reading any (the CLI)
+    spare: parallel.Spare | None = None  # a process with a core to spare for this build (the CLI's)
 
 
 @dataclass(frozen=True)
@@ -177,7 +178,7 @@ def preview(options: BuildOptions, memory: cache.Memory, listing: inputs.Listing
 
 def _search_pages(site: Site, source: Path, store: Path) -> dict[str, Page]:
     search = index.partitioned(site, code_digest())
-    return {page.path: page for page in (*index.index_pages(search, site, source, store, prepared=False),
+    return {page.path: page for page in (*index.index_pages(search, site, source, store, None),
                                          *index.document_pages(search, site))}
 
 
@@ -260,14 +261,16 @@ def _build(options: BuildOptions, progress: Progress, keep: list[object] | None)
         site, fingerprints = made.site, Fingerprints()
         search, store = index.partitioned(site, code_digest()), tree.cache_folder / "search"
         missing = index.missing(search, store)
-        # Indexed in children, while this process writes the cache (which moves no body the
-        # children may read: cache.py), plans and keys the pages. A child shares this process's
-        # memory until either writes to it, and what this process then writes, if only a
-        # reference count as it reads an object, is copied page by page: 20 ms of an edit's
-        # build. The partition of an edit takes less time to index than the keys to make, so it
-        # starts after the cache write and the plan; many partitions start before them.
+        # Indexed in other processes while this one writes the cache (which moves no body they
+        # may read: cache.py), plans and keys the pages; by the spare process at once. A forked
+        # child shares this process's memory until either writes to it, and what this process
+        # then writes, if only a reference count as it reads an object, is copied page by page:
+        # 20 ms of an edit's build. The partition of an edit takes less time to index than the
+        # keys to make, so without a spare it starts after the cache write and the plan; many
+        # partitions start before them.
         try:
-            indexing = index.prepare(search, store, missing, progress) if len(missing) > 1 else None
+            indexing = index.prepare(search, store, missing, progress, options.spare) \
+                if len(missing) > 1 or options.spare else None
         except BaseException:  # no fork to be had: what was read stays read all the same
             _save(tree, memory, made.derived)
             raise
@@ -281,9 +284,8 @@ def _build(options: BuildOptions, progress: Progress, keep: list[object] | None)
             keys.update((p.path, key(made.shared, p, fingerprints)) for p in others)
             pages.extend(others)
         finally:
-            if indexing is not None:
-                indexing.results()
-        searched = list(index.index_pages(search, site, options.source, store))
+            made_from = indexing.wait() if indexing is not None else None
+        searched = list(index.index_pages(search, site, options.source, store, made_from))
         by_path = _one_page_per_path([*pages, *searched])
         keys.update((p.path, key(made.shared, p, fingerprints)) for p in searched)
         written = tree.write(keys, functools.partial(_make, by_path, made.renderer, progress),

@@ -22,6 +22,7 @@ from .errors import BuildFailed, format_errors, only_errors
 
 if TYPE_CHECKING:
     from .inputs import Inputs
+    from .parallel import Spare
 
 # The heavy parts (Markdown, Jinja, numpy, OpenCC, pypinyin) are imported by the commands that
 # use them: `bulletin build` loads them in a child while it finds out whether there is anything
@@ -121,9 +122,11 @@ def _build(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from . import parallel
     from .inputs import nothing_to_build
 
-    # The child that builds loads the generator's libraries (0.1 s) while this process walks
-    # content/ to find out whether there is anything to build (60 ms at 10,000 files).
-    builder = parallel.ahead(_load_generator, functools.partial(_build_with, args, output, now))
+    # The child that builds loads the generator's libraries (60 ms) while this process walks
+    # content/ to find out whether there is anything to build (60 ms at 10,000 files). Then this
+    # process, which would only wait, loads numpy and indexes the search partition of an edit
+    # for the child (the Spare): the child plans and keys the pages meanwhile, without numpy.
+    builder = parallel.ahead(_load_generator, functools.partial(_build_with, args, output, now), _load_indexer)
     last, taken = nothing_to_build(args.source, output, args.audience, args.drafts, now)
     if last is not None and not args.clean:
         builder.stop()
@@ -143,11 +146,18 @@ def _load_generator() -> None:
     from . import build  # noqa: F401
 
 
-def _build_with(args: argparse.Namespace, output: Path, now: dt.datetime, taken: Inputs) -> int:
+def _load_indexer() -> None:
+    from . import postings
+
+    postings.ready()
+
+
+def _build_with(args: argparse.Namespace, output: Path, now: dt.datetime, taken: Inputs,
+                spare: Spare | None) -> int:
     from .build import BuildOptions, build
 
     options = BuildOptions(source=args.source, output=output, audience=args.audience, drafts=args.drafts,
-                           now=now, clean=args.clean, inputs=taken)
+                           now=now, clean=args.clean, inputs=taken, spare=spare)
     try:
         with _last_in_process() as keep:
             result = build(options, _progress, keep)

@@ -21,9 +21,9 @@ from typing import Any
 from .config import Config, Publication
 from .entry import Entry
 from .errors import SourceError
+from .folding import normalise
 from .issuefile import IssueInfo
 from .load import Loaded
-from .searchtext import normalise
 from .slugs import unique_slugs
 
 RELATED = 5

@@ -25,7 +25,7 @@ from urllib.parse import unquote, urlsplit
 import numpy as np
 import pytest
 
-from generator.index import BIGRAM, UNIGRAM, WORD, token_hash
+from generator.postings import BIGRAM, UNIGRAM, WORD, token_hash
 from generator.searchtext import normalise, units
 from generator.slugs import slugify
 from tests.conftest import MakeSite, entry, run_bulletin, write_files

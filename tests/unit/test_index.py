@@ -16,12 +16,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from generator import index
+from generator import index, postings
 from generator.config import default_config
 from generator.entry import Body, Entry
-from generator.index import document_file, documents, partition_files, partitioned, token_hash
+from generator.index import Doc, document_file, documents, partitioned
 from generator.load import load
 from generator.model import build_site
+from generator.postings import token_hash
+from generator.shards import Text
 from tests.conftest import MakeSite, entry, run_bulletin, tree_bytes
 
 NOW = dt.datetime(2026, 11, 27, 12)
@@ -206,11 +208,15 @@ def site_of(root: Path):  # type: ignore[no-untyped-def]
     return build_site(loaded, config, "internal", NOW)
 
 
+def texts_of(docs: list[Doc]) -> list[Text]:
+    return [Text(doc.entry.title, doc.rest, doc.facets) for doc in docs]
+
+
 def files_of(root: Path) -> dict[str, bytes]:
     """The sections of a one-partition site, by shard file, and its document files."""
     site = site_of(root)
     docs = documents(site)
-    return {**partition_files(docs, SHARDS, SHARDS),
+    return {**postings.partition_files(texts_of(docs), SHARDS, SHARDS),
             **{f"{n}.json.gz": document_file(d, site.config.base_path, site.config.types) for n, d in enumerate(docs)}}
 
 
@@ -338,7 +344,7 @@ def test_a_partition_has_a_section_for_every_shard_file_and_nothing_else(make_si
     site = site_of(make_site(KNOWN))
     search = partitioned(site, "")
     assert (search.shards, search.small) == (SHARDS, SHARDS)
-    assert sorted(partition_files(search.docs, search.shards, search.small)) == sorted(search.names)
+    assert sorted(postings.partition_files(search.texts(0), search.shards, search.small)) == sorted(search.names)
     assert {f"d{n}.bin" for n in range(SHARDS)} <= set(search.names)
 
 
@@ -350,7 +356,7 @@ def test_a_shard_file_holds_one_section_per_partition(make_site: MakeSite, tmp_p
     search = partitioned(site, "")
     assert [len(p) for p in search.partitions] == [3, 1]
     files = {page.path.removeprefix("search/"): page.generate() for page in index.index_pages(
-        search, site, root, tmp_path / "store") if page.generate and page.path.endswith(".bin")}
+        search, site, root, tmp_path / "store", None) if page.generate and page.path.endswith(".bin")}
     assert sorted(files) == sorted(search.names)
     first, second = ({name: sections_of(data)[k] for name, data in files.items()} for k in (0, 1))
     assert lookup(first, "d", bigram("农村")) == {0: 65 + 2, 1: 1}  # ids are local to the partition
@@ -483,14 +489,14 @@ def test_two_kinds_of_token_with_one_hash_still_list_documents_and_positions_in_
     # Occurrences come kind after kind, each kind in text order: a 64-bit collision between a
     # bigram and a word puts document 1 before document 0 in the input.
     collision = np.uint64(0x1234_5678_9ABC_DEF0)
-    found = index.Occurrences(np.array([collision, collision, collision, 7], dtype=np.uint64),
-                              np.array([1, 0, 1, 0], dtype=np.int32), np.array([5, 3, 2, 9], dtype=np.int32))
-    postings = index.Postings.of(found, 8)
-    shared = [n for n, h in enumerate(postings.token_hash) if h == collision]
+    found = postings.Occurrences(np.array([collision, collision, collision, 7], dtype=np.uint64),
+                                 np.array([1, 0, 1, 0], dtype=np.int32), np.array([5, 3, 2, 9], dtype=np.int32))
+    grouped = postings.Postings.of(found, 8)
+    shared = [n for n, h in enumerate(grouped.token_hash) if h == collision]
     assert len(shared) == 1, "one token, one list"
-    mine = postings.token_of_posting == shared[0]
-    assert postings.posting_doc[mine].tolist() == [0, 1]
-    assert postings.pos[np.isin(postings.posting_of_occurrence, np.flatnonzero(mine))].tolist() == [3, 2, 5]
+    mine = grouped.token_of_posting == shared[0]
+    assert grouped.posting_doc[mine].tolist() == [0, 1]
+    assert grouped.pos[np.isin(grouped.posting_of_occurrence, np.flatnonzero(mine))].tolist() == [3, 2, 5]
 
 # ---- what is excluded never reaches the index ----
 

@@ -94,7 +94,7 @@ def test_work_begun_ahead_is_finished_in_the_child_with_the_payload(tmp_path) ->
     def first() -> None:
         record.write_text(f"first in {os.getpid()}\n")
 
-    def then(payload: dict[str, int]) -> int:
+    def then(payload: dict[str, int], spare: parallel.Spare | None) -> int:
         with record.open("a") as out:
             out.write(f"then {payload['n']} in {os.getpid()}\n")
         return 7
@@ -110,7 +110,7 @@ def test_work_begun_ahead_is_finished_in_the_child_with_the_payload(tmp_path) ->
 @pytest.mark.usefixtures("two_cores")
 def test_work_begun_ahead_and_stopped_goes_no_further(tmp_path) -> None:  # type: ignore[no-untyped-def]
     record = tmp_path / "record"
-    begun = parallel.ahead(lambda: time.sleep(0.2), lambda payload: record.write_text("ran") or 0)
+    begun = parallel.ahead(lambda: time.sleep(0.2), lambda payload, spare: record.write_text("ran") or 0)
     begun.stop()
     time.sleep(0.4)
     assert not record.exists()
@@ -120,7 +120,7 @@ def test_work_begun_ahead_and_stopped_goes_no_further(tmp_path) -> None:  # type
 
 @pytest.mark.usefixtures("two_cores")
 def test_a_failure_in_work_begun_ahead_is_told_and_exits_1(capfd) -> None:  # type: ignore[no-untyped-def]
-    def then(payload: str) -> int:
+    def then(payload: str, spare: parallel.Spare | None) -> int:
         raise ValueError(f"bad {payload}")
 
     assert parallel.ahead(lambda: None, then).finish("payload") == 1
@@ -129,7 +129,7 @@ def test_a_failure_in_work_begun_ahead_is_told_and_exits_1(capfd) -> None:  # ty
 
 @pytest.mark.usefixtures("two_cores")
 def test_a_child_killed_by_a_signal_exits_as_a_shell_would_say() -> None:
-    def then(payload: None) -> int:
+    def then(payload: None, spare: parallel.Spare | None) -> int:
         os.kill(os.getpid(), signal.SIGKILL)
         return 0
 
@@ -138,7 +138,10 @@ def test_a_child_killed_by_a_signal_exits_as_a_shell_would_say() -> None:
 
 def test_on_one_core_work_begun_ahead_runs_here(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setattr(parallel, "workers", lambda: 1)
-    assert parallel.ahead(lambda: None, lambda payload: os.getpid() % 200 + payload).finish(5) == os.getpid() % 200 + 5
+    def then(payload: int, spare: parallel.Spare | None) -> int:
+        return os.getpid() % 200 + payload + (100 if spare else 0)
+
+    assert parallel.ahead(lambda: None, then, ready=lambda: None).finish(5) == os.getpid() % 200 + 5
 
 
 @pytest.mark.usefixtures("two_cores")
@@ -146,8 +149,64 @@ def test_a_failure_before_the_payload_is_told_once_and_exits_1(capfd) -> None:  
     def first() -> None:
         raise ImportError("no module named numpy")
 
-    begun = parallel.ahead(first, lambda payload: 0)
+    begun = parallel.ahead(first, lambda payload, spare: 0)
     time.sleep(0.3)  # the child has failed and gone before the payload is handed over
     assert begun.finish("x" * 1_000_000) == 1
     err = capfd.readouterr().err
     assert err.count("ImportError: no module named numpy") == 1 and "BrokenPipeError" not in err
+
+
+READY: list[int] = []  # in the process that runs ahead(): the pids ready() ran in
+
+
+def pid_and_readiness(number: int) -> tuple[int, int, list[int]]:
+    """Run by the spare process: where it runs, and whether ready() ran there first."""
+    return os.getpid(), number * 2, list(READY)
+
+
+def refuse(number: int) -> int:
+    raise ValueError(f"no work for {number}")
+
+
+def ask_the_spare(payload: str, spare: parallel.Spare | None) -> int:
+    """In the child: ask the spare process for a function of the payload; tell by the exit code."""
+    assert spare is not None
+    if payload == "refused":
+        try:
+            spare.start(f"{__name__}.refuse", 7).results()
+        except ValueError as problem:
+            return 3 if str(problem) == "no work for 7" else 4
+        return 5
+    asked = spare.start(f"{__name__}.pid_and_readiness", 21)
+    pid, double, ready = asked.results()[0]
+    return 10 if (pid == os.getppid() and double == 42 and ready == [pid]) else 11
+
+
+@pytest.mark.usefixtures("two_cores")
+def test_the_child_hands_work_to_the_process_that_started_it_which_readied_itself() -> None:
+    READY.clear()
+    assert parallel.ahead(lambda: None, ask_the_spare, ready=lambda: READY.append(os.getpid())).finish("go") == 10
+
+
+@pytest.mark.usefixtures("two_cores")
+def test_a_failure_in_the_spare_process_is_raised_in_the_child_that_asked() -> None:
+    assert parallel.ahead(lambda: None, ask_the_spare).finish("refused") == 3
+
+
+@pytest.mark.usefixtures("two_cores")
+def test_the_spare_process_readies_itself_while_the_child_is_not_yet_reading_its_payload() -> None:
+    """The payload, larger than a pipe holds, waits for the child, busy with its start; the
+    process that started it readies itself meanwhile, not after."""
+    readied_at: list[float] = []
+
+    def then(payload: bytes, spare: parallel.Spare | None) -> int:
+        return 0 if len(payload) == 5_000_000 else 1
+
+    def ready() -> None:
+        time.sleep(0.6)
+        readied_at.append(time.perf_counter())
+
+    started = time.perf_counter()
+    begun = parallel.ahead(lambda: time.sleep(0.6), then, ready=ready)
+    assert begun.finish(b"x" * 5_000_000) == 0
+    assert readied_at[0] - started < 1.1, "ready() waited for the child to take its payload"

@@ -31,7 +31,7 @@ from .errors import SourceError
 from .inputs import Listing, StatKey, stat_key
 from .issuefile import IssueInfo
 
-VERSION = 10  # 10: Entry.lines flat
+VERSION = 11  # 11: a stored body keeps its location once read
 INDEX = "files.pickle"
 JOURNAL = "files.journal"
 BODIES = "bodies*.bin"  # one file, bodies-<random>.bin, and its predecessor for a build

@@ -57,18 +57,19 @@ class Body:
     """An entry's rendered body and its plain text, kept apart from its metadata: a cache
     holds the metadata of thousands of entries and reads a body only when a page needs it.
     `chars`, the text's length, is known without reading it: the search index plans a long
-    text's chunk files by it."""
+    text's chunk files by it. A body read from its `location` keeps it: it is still stored
+    there, and the cache does not store it again."""
 
     __slots__ = ("_html", "_text", "chars", "location")
 
-    def __init__(self, html: str, text: str, location: tuple[str, int, int] | None = None,
+    def __init__(self, html: str | None, text: str | None, location: tuple[str, int, int] | None = None,
                  chars: int | None = None):
         self._html, self._text, self.location = html, text, location
-        self.chars = len(text) if chars is None else chars
+        self.chars = len(text or "") if chars is None else chars
 
     @classmethod
     def stored(cls, path: str, offset: int, size: int, chars: int) -> Body:
-        return cls("", "", (path, offset, size), chars)
+        return cls(None, None, (path, offset, size), chars)
 
     def _load(self) -> None:
         assert self.location is not None
@@ -76,24 +77,26 @@ class Body:
         with open(path, "rb") as handle:
             handle.seek(offset)
             self._html, self._text = pickle.loads(handle.read(size))
-        self.location = None
 
     @property
     def html(self) -> str:
-        if self.location:
+        if self._html is None:
             self._load()
-        return self._html
+        return self._html or ""
 
     @property
     def text(self) -> str:
-        if self.location:
+        if self._text is None:
             self._load()
-        return self._text
+        return self._text or ""
 
-    def __getstate__(self) -> tuple[str, str, tuple[str, int, int] | None, int]:
-        return self._html, self._text, self.location, self.chars
+    def __getstate__(self) -> tuple[str | None, str | None, tuple[str, int, int] | None, int]:
+        # A stored body is pickled as its location only: read or not, the cache holds no text.
+        if self.location is not None:
+            return None, None, self.location, self.chars
+        return self._html, self._text, None, self.chars
 
-    def __setstate__(self, state: tuple[str, str, tuple[str, int, int] | None, int]) -> None:
+    def __setstate__(self, state: tuple[str | None, str | None, tuple[str, int, int] | None, int]) -> None:
         self._html, self._text, self.location, self.chars = state
 
 

@@ -228,3 +228,23 @@ def test_a_date_beyond_year_9999_on_the_sites_clock_is_an_error_with_its_line(ma
     result = run_bulletin("check", "--source", site)
     assert result.returncode == 1, result.stderr
     assert "content/info/a.md:4: publish_at" in result.stdout and "Traceback" not in result.stdout + result.stderr
+
+
+def test_an_edit_stores_the_edited_body_alone_however_many_bodies_its_search_partition_reads(
+        make_site: MakeSite) -> None:
+    """The build reads the bodies of the edited entry's search partition to index it; they are
+    stored already, and the cache's body file grows by the edited body only, not by theirs."""
+    texts = {name: f"第{name}篇正文，" + "调研报告的段落。" * 400 for name in "abcdef"}
+    site = make_site({f"content/info/{name}.md": entry(title=f"第{name}篇", body=text) for name, text in texts.items()})
+    assert run_bulletin("build", "--source", site).returncode == 0
+    cache = site / ".output.builds/cache"
+    [bodies] = cache.glob("bodies*.bin")
+    before = bodies.stat().st_size
+    (site / "content/info/a.md").write_text(entry(title="第a篇", body=texts["a"] + "又补一句。"), encoding="utf-8")
+    result = run_bulletin("build", "--source", site)
+    assert result.returncode == 0, result.stderr
+    assert "indexing 6 entries for search" in result.stderr, "the partition holds every entry"
+    one_body = len(texts["a"].encode()) * 2  # its HTML and its text
+    assert list(cache.glob("bodies*.bin")) == [bodies], "the body file was written anew"
+    assert bodies.stat().st_size - before < 1.5 * one_body
+    assert tree_bytes(site / "output")["search/p0/0.json.gz"]  # the index is there

@@ -1,12 +1,13 @@
 """Front-matter validation: one test per kind of mistake an editor makes."""
 
 import datetime as dt
+import pickle
 from pathlib import Path
 
 import pytest
 
 from generator.config import default_config, parse_config
-from generator.entry import Entry
+from generator.entry import Body, Entry
 from generator.errors import SourceError
 from generator.load import parse_entry
 from generator.markdown import Converter
@@ -151,3 +152,17 @@ def test_all_errors_of_a_file_are_reported_together(tmp_path: Path) -> None:
     messages = [str(e) for e in errors]
     assert len(errors) == 4, messages
     assert {e.line for e in errors} == {2, 3, 4}  # title missing (block start), date, type, colour
+
+
+def test_a_stored_body_once_read_is_still_stored_and_pickles_as_its_place(tmp_path: Path) -> None:
+    store = tmp_path / "bodies.bin"
+    data = pickle.dumps(("<p>正文</p>", "正文"))
+    store.write_bytes(b"xx" + data)
+    body = Body.stored(str(store), 2, len(data), 2)
+    assert (body.html, body.text) == ("<p>正文</p>", "正文")
+    assert body.location == (str(store), 2, len(data))
+    again = pickle.loads(pickle.dumps(body))
+    assert "正文" not in pickle.dumps(body).decode("utf-8", "replace"), "the text went into the pickle"
+    assert (again.text, again.location) == ("正文", body.location)
+    fresh = pickle.loads(pickle.dumps(Body("<p>新</p>", "新")))
+    assert (fresh.html, fresh.text, fresh.location) == ("<p>新</p>", "新", None)

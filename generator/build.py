@@ -97,16 +97,34 @@ def _quiet(_: str) -> None:
     pass
 
 
-def check_sources(source: Path, memory: cache.Memory | None = None, compiled: Path | None = None,
-                  listing: inputs.Listing | None = None, templates: str | None = None
-                  ) -> tuple[Config | None, Loaded | None, list[SourceError]]:
-    """Everything `bulletin check` reports: errors and warnings, from every file.
-    `compiled`: where compiled templates are kept between builds. `listing`: see load().
-    `templates`: the templates' digest, with which `memory` keeps their syntax check."""
+@dataclass(frozen=True)
+class Settings:
+    """bulletin.yaml and the interface strings, read once per build (5 ms a time)."""
+
+    config: Config | None  # None when bulletin.yaml has errors
+    strings: Strings
+    problems: list[SourceError]
+
+
+def load_settings(source: Path) -> Settings:
     config, problems = load_config(source)
     if config is None:
-        return None, None, problems
+        return Settings(None, {}, problems)
     strings, problems = load_strings(source, config)
+    return Settings(config, strings, problems)
+
+
+def check_sources(source: Path, memory: cache.Memory | None = None, compiled: Path | None = None,
+                  listing: inputs.Listing | None = None, templates: str | None = None,
+                  settings: Settings | None = None) -> tuple[Config | None, Loaded | None, list[SourceError]]:
+    """Everything `bulletin check` reports: errors and warnings, from every file.
+    `compiled`: where compiled templates are kept between builds. `listing`: see load().
+    `templates`: the templates' digest, with which `memory` keeps their syntax check.
+    `settings`: load_settings(source), if the caller has them."""
+    settings = settings or load_settings(source)
+    config, strings, problems = settings.config, settings.strings, settings.problems
+    if config is None:
+        return None, None, problems
     if memory is not None and memory.key != cache_key(config, strings):
         memory.key, memory.results = cache_key(config, strings), {}
     loaded = load(source, config, strings.get("footnote_back", "{}"), memory, listing)
@@ -208,16 +226,18 @@ class _Made:
 
 
 def _model(options: BuildOptions, tree: OutputTree, memory: cache.Memory, stored: bool,
-           listing: inputs.Listing | None = None) -> _Made:
+           listing: inputs.Listing | None = None, settings: Settings | None = None) -> _Made:
     """Load, check and model the site; BuildFailed if any file has an error. `stored`: the
     cache lives in the store, where a failing build writes it back (a build that goes on
-    writes it with _save)."""
+    writes it with _save). `settings`: load_settings(options.source), if the caller has them."""
     if options.clean:
         memory.results = {}
     tree.cache_folder.mkdir(parents=True, exist_ok=True)
     derived = dict(memory.derived)
     templates = templates_digest(options.source)
-    config, loaded, problems = check_sources(options.source, memory, tree.cache_folder, listing, templates)
+    settings = settings or load_settings(options.source)
+    config, loaded, problems = check_sources(options.source, memory, tree.cache_folder, listing, templates,
+                                             settings)
     if config is None or loaded is None:
         raise BuildFailed(problems)
     now = config.clock(options.now)
@@ -226,7 +246,7 @@ def _model(options: BuildOptions, tree: OutputTree, memory: cache.Memory, stored
         raise BuildFailed([SourceError("bulletin.yaml", 1, f"unknown audience '{audience}'",
                                        f"use one of: {', '.join(config.audiences)}")])
     site = build_site(loaded, config, audience, now, options.drafts, memory.derived)
-    strings, _ = load_strings(options.source, config)
+    strings = settings.strings
     renderer = make_renderer(options.source, site, strings, tree.cache_folder)
     errors = only_errors(problems)
     if errors:
@@ -251,12 +271,13 @@ def _build(options: BuildOptions, progress: Progress, keep: list[object] | None)
     # Taken before reading anything: a file changed during the build makes the next one build.
     taken = options.inputs or inputs.take(options.source, options.output, options.audience, options.drafts)
     with tree.locked():
-        config, _ = load_config(options.source)
+        settings = load_settings(options.source)
+        config = settings.config
         now = config.clock(options.now) if config else dt.datetime.now()  # without a configuration it fails
-        strings, _ = load_strings(options.source, config) if config else ({}, [])
-        valid_for = cache_key(config, strings) if config else ""
+        valid_for = cache_key(config, settings.strings) if config else ""
         memory = cache.Memory(valid_for) if options.clean or not config else cache.read(tree.cache_folder, valid_for)
-        made = _model(dataclasses.replace(options, now=now), tree, memory, stored=True, listing=taken.listing)
+        made = _model(dataclasses.replace(options, now=now), tree, memory, stored=True, listing=taken.listing,
+                      settings=settings)
         progress(f"loaded {len(made.loaded.entries)} entries")
         site, fingerprints = made.site, Fingerprints()
         search, store = index.partitioned(site, code_digest()), tree.cache_folder / "search"

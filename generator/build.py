@@ -28,14 +28,14 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__, cache, index, inputs, parallel
-from .config import Config, load_config
+from .config import CONFIG_FILE, Config, load_config
 from .errors import BuildFailed, SourceError, only_errors
 from .keys import key, site_keys
 from .load import Loaded, load
 from .model import Site, build_site, check, moments, next_change
 from .pages import Fingerprints, Page, plan
 from .render import Renderer, make_renderer, template_problems
-from .strings import Strings, load_strings
+from .strings import STRINGS_FILE, Strings, load_strings
 from .themes import template_dirs, templates_digest
 from .write import OutputTree, WriteStats, by_folder, replace_file
 
@@ -51,7 +51,9 @@ class BuildOptions:
     drafts: bool = False
     now: dt.datetime | None = None
     clean: bool = False
-    inputs: inputs.Inputs | None = None  # if the caller took them before reading any (the CLI)
+    # The sources as the caller took them before reading any (the CLI: in another process, whose
+    # walk ends while this one starts), asked for just before the build reads its first source.
+    inputs: Callable[[], inputs.Inputs] | None = None
     spare: parallel.Spare | None = None  # a process with a core to spare for this build (the CLI's)
 
 
@@ -104,14 +106,30 @@ class Settings:
     config: Config | None  # None when bulletin.yaml has errors
     strings: Strings
     problems: list[SourceError]
+    read: tuple[bytes | None, ...]  # their files' bytes before they were read
+
+    def unchanged(self, source: Path) -> bool:
+        """Whether their files hold what they held before they were read."""
+        return _settings_bytes(source) == self.read
 
 
 def load_settings(source: Path) -> Settings:
+    read = _settings_bytes(source)
     config, problems = load_config(source)
     if config is None:
-        return Settings(None, {}, problems)
+        return Settings(None, {}, problems, read)
     strings, problems = load_strings(source, config)
-    return Settings(config, strings, problems)
+    return Settings(config, strings, problems, read)
+
+
+def _settings_bytes(source: Path) -> tuple[bytes | None, ...]:
+    found = []
+    for path in (source / CONFIG_FILE, *(folder / STRINGS_FILE for folder in template_dirs(source))):
+        try:
+            found.append(path.read_bytes())
+        except OSError:
+            found.append(None)
+    return tuple(found)
 
 
 def check_sources(source: Path, memory: cache.Memory | None = None, compiled: Path | None = None,
@@ -268,14 +286,10 @@ def _build(options: BuildOptions, progress: Progress, keep: list[object] | None)
     tree = OutputTree(options.output)
     if tree.check():
         raise BuildFailed(tree.check())
-    # Taken before reading anything: a file changed during the build makes the next one build.
-    taken = options.inputs or inputs.take(options.source, options.output, options.audience, options.drafts)
     with tree.locked():
-        settings = load_settings(options.source)
+        settings, memory, taken = _settings_cache_inputs(options, tree)
         config = settings.config
         now = config.clock(options.now) if config else dt.datetime.now()  # without a configuration it fails
-        valid_for = cache_key(config, settings.strings) if config else ""
-        memory = cache.Memory(valid_for) if options.clean or not config else cache.read(tree.cache_folder, valid_for)
         made = _model(dataclasses.replace(options, now=now), tree, memory, stored=True, listing=taken.listing,
                       settings=settings)
         progress(f"loaded {len(made.loaded.entries)} entries")
@@ -318,6 +332,28 @@ def _build(options: BuildOptions, progress: Progress, keep: list[object] | None)
     if keep is not None:
         keep.append((memory, made, by_path, keys, search))
     return BuildResult(len(site.entries), len(by_path), time.perf_counter() - started, written, made.warnings)
+
+
+def _settings_cache_inputs(options: BuildOptions, tree: OutputTree
+                           ) -> tuple[Settings, cache.Memory, inputs.Inputs]:
+    """The settings, the cache they make valid, and the inputs. The cache is read first: the
+    CLI's inputs come from a walk in another process that ends meanwhile. The inputs are taken
+    before any source is read (a file changed during the build makes the next one build), the
+    settings excepted: they are read again if they changed before the inputs were taken."""
+    settings = load_settings(options.source)
+    memory = _read_cache(tree, settings, options.clean)
+    taken = options.inputs() if options.inputs else inputs.take(options.source, options.output,
+                                                                   options.audience, options.drafts)
+    if not settings.unchanged(options.source):
+        settings = load_settings(options.source)
+        memory = _read_cache(tree, settings, options.clean)
+    return settings, memory, taken
+
+
+def _read_cache(tree: OutputTree, settings: Settings, clean: bool) -> cache.Memory:
+    config = settings.config
+    valid_for = cache_key(config, settings.strings) if config else ""
+    return cache.Memory(valid_for) if clean or not config else cache.read(tree.cache_folder, valid_for)
 
 
 def _one_page_per_path(pages: list[Page]) -> dict[str, Page]:

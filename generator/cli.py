@@ -12,7 +12,7 @@ import functools
 import gc
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -122,8 +122,9 @@ def _build(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from . import parallel
     from .inputs import nothing_to_build
 
-    # The child that builds loads the generator's libraries (60 ms) while this process walks
-    # content/ to find out whether there is anything to build (60 ms at 10,000 files). Then this
+    # The child that builds loads the generator's libraries (60 ms) and reads the cache while this
+    # process walks content/ to find out whether there is anything to build (60 ms at 10,000
+    # files), and waits for what the walk found only before it reads any source. Then this
     # process, which would only wait, loads numpy and indexes the search partition of an edit
     # for the child (the Spare): the child plans and keys the pages meanwhile, without numpy.
     builder = parallel.ahead(_load_generator, functools.partial(_build_with, args, output, now), _load_indexer)
@@ -152,7 +153,7 @@ def _load_indexer() -> None:
     postings.ready()
 
 
-def _build_with(args: argparse.Namespace, output: Path, now: dt.datetime, taken: Inputs,
+def _build_with(args: argparse.Namespace, output: Path, now: dt.datetime, taken: Callable[[], Inputs],
                 spare: Spare | None) -> int:
     from .build import BuildOptions, build
 

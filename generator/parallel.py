@@ -10,6 +10,7 @@ on the way in. Where fork is unavailable the work runs in this process.
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import os
 import pickle
@@ -257,7 +258,7 @@ class Ahead(Generic[Payload]):
 
     pid: int | None
     handover: int  # the write end of the pipe the payload goes through
-    then: Callable[[Payload, Spare | None], int]
+    then: Callable[[Callable[[], Payload], Spare | None], int]
     requests: int = -1  # the read end of the pipe of the child's requests to the spare process
     replies: int = -1  # the write end of the pipe of their replies
     ready: Callable[[], object] | None = None  # what readies this process for the child's requests
@@ -270,12 +271,12 @@ class Ahead(Generic[Payload]):
             os.waitpid(self.pid, 0)
 
     def finish(self, payload: Payload) -> int:
-        """The child's `then(payload, spare)`: the exit code it returned, 128 + N if signal N ended
+        """Hand `payload` to the child: the exit code its `then` returned, 128 + N if signal N ended
         the child. Waited for, so that its time and memory count as this process's children's (as
         `time bulletin build` and the benchmarks read them), as a worker's do. Meanwhile this
         process runs what the child asks of it (Spare)."""
         if self.pid is None:
-            return self.then(payload, None)
+            return self.then(lambda: payload, None)
         data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
         try:
             if self.ready is None:
@@ -301,6 +302,14 @@ class Ahead(Generic[Payload]):
         return code if code >= 0 else 128 - code
 
 
+def _take(handover: int) -> Any:
+    with os.fdopen(handover, "rb") as incoming:
+        data = incoming.read()
+    if not data:  # stopped: this process is being killed, and leaves without a word
+        os._exit(0)
+    return pickle.loads(data)
+
+
 def _hand_over(handover: int, data: bytes) -> None:
     try:
         with os.fdopen(handover, "wb") as out:
@@ -309,13 +318,14 @@ def _hand_over(handover: int, data: bytes) -> None:
         pass
 
 
-def ahead(first: Callable[[], object], then: Callable[[Payload, Spare | None], int],
+def ahead(first: Callable[[], object], then: Callable[[Callable[[], Payload], Spare | None], int],
           ready: Callable[[], object] | None = None) -> Ahead[Payload]:
-    """Fork a child that runs `first()` at once, then waits for a payload and ends with the exit
-    code `then(payload, spare)` returns (0 to 255), having written to this process's standard
-    streams. Once it has handed the payload over, this process runs `ready()` (imports, say) and
-    then what the child asks of it through `spare` (a Spare). On one core nothing runs ahead: the
-    work runs here when handed its payload, with no spare."""
+    """Fork a child that runs `first()` at once, then `then(take, spare)`, and ends with the exit
+    code that returns (0 to 255), having written to this process's standard streams. `take()`
+    returns the payload, waiting until it is handed over (finish): the work goes on as far as it
+    can without it. Once it has handed the payload over, this process runs `ready()` (imports,
+    say) and then what the child asks of it through `spare` (a Spare). On one core nothing runs
+    ahead: the work runs here when handed its payload, with no spare."""
     if not hasattr(os, "fork") or workers() < 2:
         return Ahead(None, -1, then)
     sys.stdout.flush()  # what is buffered now would otherwise be written twice
@@ -344,9 +354,7 @@ def ahead(first: Callable[[], object], then: Callable[[Payload, Spare | None], i
             for fd in (write_end, requests_read, replies_write):
                 os.close(fd)
             first()
-            with os.fdopen(read_end, "rb") as incoming:
-                data = incoming.read()
-            code = then(pickle.loads(data), Spare(requests_write, replies_read)) if data else 0
+            code = then(functools.partial(_take, read_end), Spare(requests_write, replies_read))
         except BaseException:  # the child's story reaches the user as this process's would
             traceback.print_exc()
         finally:  # nothing may stop the child from leaving here: it must never run the parent's code

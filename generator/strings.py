@@ -15,6 +15,7 @@ from .errors import SourceError
 from .themes import shown_path, template_dirs
 
 Strings = dict[str, str]
+STRINGS_FILE = "strings.yaml"  # in each folder of templates
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -22,7 +23,7 @@ def load_strings(source: Path, config: Config) -> tuple[Strings, list[SourceErro
     strings: Strings = {}
     errors: list[SourceError] = []
     for folder in reversed(template_dirs(source)):  # theme first, the site's keys win
-        path = folder / "strings.yaml"
+        path = folder / STRINGS_FILE
         if not path.exists():
             continue
         try:

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from generator import index, load
+from generator import index, inputs, load
 from generator.build import BuildOptions, build
 from generator.errors import BuildFailed
 from generator.keys import RECORD
@@ -287,3 +287,19 @@ def test_a_problem_an_edit_makes_elsewhere_is_found_after_builds_without_any(mak
         write_files(site, {"content/info/b.md": entry(title="乙")})
         (site / "content/info/d.md").unlink(missing_ok=True)
         build(BuildOptions(site, output, now=NOW))
+
+
+def test_settings_edited_while_the_inputs_are_taken_are_read_again(make_site) -> None:  # type: ignore[no-untyped-def]
+    """The build reads bulletin.yaml and the cache before it takes the inputs (the command's walk
+    runs in another process meanwhile). An edit in between must reach this build, whose record
+    of the inputs holds it, or the next build would find nothing to do and keep the old title."""
+    site = make_site({"content/info/a.md": entry(title="甲")}, config="title: 旧的标题\n")
+    output = site / "output"
+
+    def edited_while_taken() -> inputs.Inputs:
+        write_files(site, {"bulletin.yaml": "title: 新的标题\n"})
+        return inputs.take(site, output, None, False)
+
+    build(BuildOptions(site, output, now=NOW, inputs=edited_while_taken))
+    assert "新的标题" in (output / "index.html").read_text()
+    assert tree_bytes(output) == clean_build(site)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -94,9 +94,9 @@ def test_work_begun_ahead_is_finished_in_the_child_with_the_payload(tmp_path) ->
     def first() -> None:
         record.write_text(f"first in {os.getpid()}\n")
 
-    def then(payload: dict[str, int], spare: parallel.Spare | None) -> int:
+    def then(take: Callable[[], dict[str, int]], spare: parallel.Spare | None) -> int:
         with record.open("a") as out:
-            out.write(f"then {payload['n']} in {os.getpid()}\n")
+            out.write(f"then {take()['n']} in {os.getpid()}\n")
         return 7
 
     begun = parallel.ahead(first, then)
@@ -110,7 +110,7 @@ def test_work_begun_ahead_is_finished_in_the_child_with_the_payload(tmp_path) ->
 @pytest.mark.usefixtures("two_cores")
 def test_work_begun_ahead_and_stopped_goes_no_further(tmp_path) -> None:  # type: ignore[no-untyped-def]
     record = tmp_path / "record"
-    begun = parallel.ahead(lambda: time.sleep(0.2), lambda payload, spare: record.write_text("ran") or 0)
+    begun = parallel.ahead(lambda: time.sleep(0.2), lambda take, spare: record.write_text(take()) or 0)
     begun.stop()
     time.sleep(0.4)
     assert not record.exists()
@@ -120,8 +120,8 @@ def test_work_begun_ahead_and_stopped_goes_no_further(tmp_path) -> None:  # type
 
 @pytest.mark.usefixtures("two_cores")
 def test_a_failure_in_work_begun_ahead_is_told_and_exits_1(capfd) -> None:  # type: ignore[no-untyped-def]
-    def then(payload: str, spare: parallel.Spare | None) -> int:
-        raise ValueError(f"bad {payload}")
+    def then(take: Callable[[], str], spare: parallel.Spare | None) -> int:
+        raise ValueError(f"bad {take()}")
 
     assert parallel.ahead(lambda: None, then).finish("payload") == 1
     assert "ValueError: bad payload" in capfd.readouterr().err
@@ -129,7 +129,7 @@ def test_a_failure_in_work_begun_ahead_is_told_and_exits_1(capfd) -> None:  # ty
 
 @pytest.mark.usefixtures("two_cores")
 def test_a_child_killed_by_a_signal_exits_as_a_shell_would_say() -> None:
-    def then(payload: None, spare: parallel.Spare | None) -> int:
+    def then(take: Callable[[], None], spare: parallel.Spare | None) -> int:
         os.kill(os.getpid(), signal.SIGKILL)
         return 0
 
@@ -138,8 +138,8 @@ def test_a_child_killed_by_a_signal_exits_as_a_shell_would_say() -> None:
 
 def test_on_one_core_work_begun_ahead_runs_here(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setattr(parallel, "workers", lambda: 1)
-    def then(payload: int, spare: parallel.Spare | None) -> int:
-        return os.getpid() % 200 + payload + (100 if spare else 0)
+    def then(take: Callable[[], int], spare: parallel.Spare | None) -> int:
+        return os.getpid() % 200 + take() + (100 if spare else 0)
 
     assert parallel.ahead(lambda: None, then, ready=lambda: None).finish(5) == os.getpid() % 200 + 5
 
@@ -149,7 +149,7 @@ def test_a_failure_before_the_payload_is_told_once_and_exits_1(capfd) -> None:  
     def first() -> None:
         raise ImportError("no module named numpy")
 
-    begun = parallel.ahead(first, lambda payload, spare: 0)
+    begun = parallel.ahead(first, lambda take, spare: 0)
     time.sleep(0.3)  # the child has failed and gone before the payload is handed over
     assert begun.finish("x" * 1_000_000) == 1
     err = capfd.readouterr().err
@@ -168,10 +168,10 @@ def refuse(number: int) -> int:
     raise ValueError(f"no work for {number}")
 
 
-def ask_the_spare(payload: str, spare: parallel.Spare | None) -> int:
+def ask_the_spare(take: Callable[[], str], spare: parallel.Spare | None) -> int:
     """In the child: ask the spare process for a function of the payload; tell by the exit code."""
     assert spare is not None
-    if payload == "refused":
+    if take() == "refused":
         try:
             spare.start(f"{__name__}.refuse", 7).results()
         except ValueError as problem:
@@ -199,8 +199,8 @@ def test_the_spare_process_readies_itself_while_the_child_is_not_yet_reading_its
     process that started it readies itself meanwhile, not after."""
     readied_at: list[float] = []
 
-    def then(payload: bytes, spare: parallel.Spare | None) -> int:
-        return 0 if len(payload) == 5_000_000 else 1
+    def then(take: Callable[[], bytes], spare: parallel.Spare | None) -> int:
+        return 0 if len(take()) == 5_000_000 else 1
 
     def ready() -> None:
         time.sleep(0.6)
@@ -210,3 +210,24 @@ def test_the_spare_process_readies_itself_while_the_child_is_not_yet_reading_its
     begun = parallel.ahead(lambda: time.sleep(0.6), then, ready=ready)
     assert begun.finish(b"x" * 5_000_000) == 0
     assert readied_at[0] - started < 1.1, "ready() waited for the child to take its payload"
+
+
+@pytest.mark.usefixtures("two_cores")
+def test_work_begun_ahead_goes_on_until_it_takes_the_payload(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The child works on while this process is still busy; only take() waits for the payload."""
+    record = tmp_path / "record"
+
+    def then(take: Callable[[], str], spare: parallel.Spare | None) -> int:
+        record.write_text(f"before {time.perf_counter()}\n")
+        payload = take()
+        with record.open("a") as out:
+            out.write(f"{payload} {time.perf_counter()}\n")
+        return 0
+
+    begun = parallel.ahead(lambda: None, then)
+    time.sleep(0.5)  # busy, as with a walk
+    handed = time.perf_counter()
+    assert begun.finish("payload") == 0
+    (_, before), (payload, after) = (line.split() for line in record.read_text().splitlines())
+    assert payload == "payload"
+    assert float(before) < handed <= float(after), "the child waited for the payload before its work"

@@ -62,20 +62,21 @@ def save(store: Path, digest: str, names: list[str], files: dict[str, bytes]) ->
 
 
 class Sections:
-    """A partition's sections as its stored file holds them, mapped, not read whole."""
+    """A partition's sections as its stored file holds them, mapped, not read whole: a build
+    reads a few sections of each, and only their ends."""
 
     def __init__(self, path: Path, count: int):
         with open(path, "rb") as handle:
             self.data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
         self.start = (count + 1) * 8
-        if len(self.data) < self.start:
-            raise ValueError(f"{path}: torn")
-        self.ends = struct.unpack_from(f"<{count + 1}q", self.data)
-        if self.start + self.ends[-1] != len(self.data):
+        if len(self.data) < self.start or self.start + self._end(count) != len(self.data):
             raise ValueError(f"{path}: torn")
 
+    def _end(self, number: int) -> int:
+        return int.from_bytes(self.data[number * 8:number * 8 + 8], "little", signed=True)
+
     def __getitem__(self, number: int) -> bytes:
-        return self.data[self.start + self.ends[number]:self.start + self.ends[number + 1]]
+        return self.data[self.start + self._end(number):self.start + self._end(number + 1)]
 
 
 def shared_file(parts: list[bytes]) -> bytes:

@@ -524,8 +524,8 @@ site = build_site(load(source, config, strings.get("footnote_back", "{}")), conf
 started = time.perf_counter()
 with tempfile.TemporaryDirectory() as store:  # one process: the partitions one after another
     search = index.partitioned(site, "benchmark")
-    n = sum(len(p.generate()) for p in (*index.index_pages(search, site, source, Path(store), None),
-                                        *index.document_pages(search, site)) if p.generate)
+    n = sum(len(p.generate()) for p in (*index.context_pages(search, site, source),
+                                        *index.Files(search, site, Path(store), None).pages()) if p.generate)
 print(time.perf_counter() - started)
 """
 

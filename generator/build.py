@@ -214,8 +214,8 @@ def preview(options: BuildOptions, memory: cache.Memory, listing: inputs.Listing
 
 def _search_pages(site: Site, source: Path, store: Path) -> dict[str, Page]:
     search = index.partitioned(site, code_digest())
-    return {page.path: page for page in (*index.index_pages(search, site, source, store, None),
-                                         *index.document_pages(search, site))}
+    return {page.path: page for page in (*index.context_pages(search, site, source),
+                                         *index.Files(search, site, store, None).pages())}
 
 
 @contextlib.contextmanager
@@ -315,23 +315,26 @@ def _build(options: BuildOptions, progress: Progress, keep: list[object] | None)
             if indexing is None:
                 indexing = index.prepare(search, store, missing, progress)
             keys = site_keys(made.shared, site, pages, tree.cache_folder, options.clean)
-            others = [*static_pages(options.source), *index.document_pages(search, site)]
-            keys.update((p.path, key(made.shared, p, fingerprints)) for p in others)
-            pages.extend(others)
+            statics = static_pages(options.source)
+            keys.update((p.path, key(made.shared, p, fingerprints)) for p in statics)
+            keys.update(index.document_keys(search, made.shared))
+            pages.extend(statics)
         finally:
             made_from = indexing.wait() if indexing is not None else None
-        searched = list(index.index_pages(search, site, options.source, store, made_from))
+        searched = list(index.context_pages(search, site, options.source))
         by_path = _one_page_per_path([*pages, *searched])
         keys.update((p.path, key(made.shared, p, fingerprints)) for p in searched)
-        written = tree.write(keys, functools.partial(_make, by_path, made.renderer, progress),
-                             clean=options.clean)
+        keys.update(index.shard_keys(search, made.shared, made_from))
+        # The index's files lie in its own folder, which no site page can take (see preview).
+        page_at = functools.partial(_page_at, by_path, index.Files(search, site, store, made_from))
+        written = tree.write(keys, functools.partial(_make, page_at, made.renderer, progress), clean=options.clean)
         index.forget_others(search, store)
         inputs.remember(tree.store, taken.fingerprint, now, moments(made.loaded.entries),
                         tree.manifest_path(tree.live_slot() or ""),
-                        inputs.LastBuild(len(site.entries), len(by_path), tuple(map(str, made.warnings))))
+                        inputs.LastBuild(len(site.entries), len(keys), tuple(map(str, made.warnings))))
     if keep is not None:
         keep.append((memory, made, by_path, keys, search))
-    return BuildResult(len(site.entries), len(by_path), time.perf_counter() - started, written, made.warnings)
+    return BuildResult(len(site.entries), len(keys), time.perf_counter() - started, written, made.warnings)
 
 
 def _settings_cache_inputs(options: BuildOptions, tree: OutputTree
@@ -366,19 +369,28 @@ def _one_page_per_path(pages: list[Page]) -> dict[str, Page]:
     return by_path
 
 
-def _make(by_path: dict[str, Page], renderer: Renderer, progress: Progress, paths: list[str], folder: Path) -> None:
+def _page_at(by_path: dict[str, Page], search: index.Files, path: str) -> Page:
+    page = by_path.get(path) or search.page(path)
+    if page is None:
+        raise KeyError(path)
+    return page
+
+
+def _make(page_at: Callable[[str], Page], renderer: Renderer, progress: Progress, paths: list[str],
+          folder: Path) -> None:
     """Write `paths` into `folder`, on every core when there are many."""
     children = parallel.workers() if len(paths) >= PARALLEL_FROM else 1
     if children > 1:
         progress(f"rendering {len(paths)} pages on {children} cores")
-    parallel.fork_map(functools.partial(_write_pieces, by_path, renderer, folder), by_folder(paths), children)
+    parallel.fork_map(functools.partial(_write_pieces, page_at, renderer, folder), by_folder(paths), children)
 
 
-def _write_pieces(by_path: dict[str, Page], renderer: Renderer, folder: Path, pieces: Iterable[list[str]]) -> None:
+def _write_pieces(page_at: Callable[[str], Page], renderer: Renderer, folder: Path,
+                  pieces: Iterable[list[str]]) -> None:
     made_folders: set[str] = set()
     base = os.fspath(folder)
     for path in itertools.chain.from_iterable(pieces):
-        page = by_path[path]
+        page = page_at(path)
         data = page_bytes(page, renderer)
         target = f"{base}/{path}"  # strings, not Paths: thousands of pages
         parent = target.rpartition("/")[0]

@@ -38,6 +38,7 @@ import functools
 import gzip
 import hashlib
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +47,7 @@ from typing import NamedTuple
 from . import parallel, shards
 from .entry import Entry
 from .folding import fold_table
+from .keys import made_key
 from .model import Site
 from .pages import Crumb, Page
 from .shards import FACET_SHARDS, TITLE_SPAN, Sections, Text
@@ -189,19 +191,8 @@ def forget_others(search: Partitioned, store: Path) -> None:
             path.unlink(missing_ok=True)
 
 
-def index_pages(search: Partitioned, site: Site, source: Path, store: Path, made_from: list[str] | None
-                ) -> Iterator[Page]:
-    """Every file below FOLDER but the documents' (document_pages). `made_from`: each shard
-    file's, as Indexing.wait() gives them; None while the store may lack partitions (serve, which
-    makes the search files on request and never compares their fingerprints)."""
-    sections = _once(functools.partial(_sections, search, store))
-    # Thousands of files, each known by a digest of what it is made from (Page.made_from), not
-    # by a context to fingerprint. A shard file changes when one of its sections does; without
-    # their digests any changed partition changes every shard file.
-    partitions = ":".join(search.digests)
-    for number, name in enumerate(search.names):
-        yield Page(f"search/{name}", None, generate=functools.partial(_shared_file, sections, number),
-                   group="search/shards", made_from=made_from[number] if made_from else partitions)
+def context_pages(search: Partitioned, site: Site, source: Path) -> Iterator[Page]:
+    """The search page and the files search.js starts from, each keyed by its context."""
     meta = _meta(site, search)
     yield Page("search/index.html", "search.html",
                {"facets": meta["facets"], "crumbs": (Crumb("search", "search/", "ui"),)})
@@ -215,18 +206,85 @@ def index_pages(search: Partitioned, site: Site, source: Path, store: Path, made
                generate=functools.partial(_client, script, meta, fold))
 
 
-def document_pages(search: Partitioned, site: Site) -> Iterator[Page]:
-    """What a result shows of each document, and the chunks of a long text: made from the entry
-    alone, so planned while the partitions are indexed."""
-    base, types = site.config.base_path, site.config.types  # types: in the configuration's digest
+# The shard and document files: eighteen thousand at 10,000 entries, each known by a digest of
+# what it is made from (Page.made_from), not by a context to fingerprint. A build keys them all
+# without making their pages (that took 60 ms of each build) and makes a page for each file it
+# writes, a few dozen after an edit (Files).
+
+
+def document_keys(search: Partitioned, shared: str) -> Iterator[tuple[str, str]]:
+    """(path, key) of every document and chunk file (_document_path): made from the entry alone,
+    so known while the partitions are indexed."""
     for number, members in enumerate(search.partitions):
         for local, doc in enumerate(members):
-            digest = doc.entry.digest
-            yield Page(f"search/p{number}/{local}.json.gz", None, generate=functools.partial(
-                document_file, doc, base, types), made_from=f"{digest}:{base}")
+            key = made_key(shared, doc.entry.digest)
+            yield f"search/p{number}/{local}.json.gz", key
             for chunk in range(1, chunk_count(doc.entry) + 1):
-                yield Page(f"search/p{number}/{local}-{chunk}.json.gz", None,
-                           generate=functools.partial(chunk_file, doc.entry, chunk), made_from=digest)
+                yield _document_path(number, local, chunk), key
+
+
+def shard_keys(search: Partitioned, shared: str, made_from: list[str] | None) -> Iterator[tuple[str, str]]:
+    """(path, key) of every shard file; `made_from` as Indexing.wait() gives them."""
+    for name, made in zip(search.names, _shard_sources(search, made_from), strict=True):
+        yield f"{FOLDER}{name}", made_key(shared, made)
+
+
+def _shard_sources(search: Partitioned, made_from: list[str] | None) -> list[str]:
+    """Each shard file's Page.made_from. A shard file changes when one of its sections does; where
+    their digests are unknown (serve, which never compares keys of the search files) any changed
+    partition changes every shard file."""
+    return made_from or [hashlib.sha256(":".join(search.digests).encode()).hexdigest()] * len(search.names)
+
+
+_DOCUMENT = re.compile(r"search/p(\d+)/(\d+)(?:-(\d+))?\.json\.gz")
+
+
+def _document_path(number: int, local: int, chunk: int) -> str:
+    """Where partition `number`'s document `local` is shown (chunk 0), or chunk `chunk` of its text."""
+    return f"search/p{number}/{local}-{chunk}.json.gz" if chunk else f"search/p{number}/{local}.json.gz"
+
+
+class Files:
+    """The pages of the shard and document files, made one by one as they are asked for.
+    `made_from`: as for shard_keys."""
+
+    def __init__(self, search: Partitioned, site: Site, store: Path, made_from: list[str] | None):
+        self.search, self.config = search, site.config
+        self.sources = _shard_sources(search, made_from)
+        self.sections = _once(functools.partial(_sections, search, store))
+
+    def page(self, path: str) -> Page | None:
+        number = shards.number(path.removeprefix(FOLDER), self.search.shards, self.search.small) \
+            if path.startswith(FOLDER) and path.count("/") == 1 else None
+        if number is not None:
+            return self._shard(path, number)
+        found = _DOCUMENT.fullmatch(path)
+        if found is None:
+            return None
+        partition, local, chunk = int(found[1]), int(found[2]), int(found[3] or 0)
+        members = self.search.partitions[partition] if partition < len(self.search.partitions) else []
+        if local >= len(members) or chunk > chunk_count(members[local].entry) \
+                or path != _document_path(partition, local, chunk):  # p3/017.json.gz, p3/17-0.json.gz
+            return None
+        return self._document(path, members[local], chunk)
+
+    def pages(self) -> Iterator[Page]:
+        for number, name in enumerate(self.search.names):
+            yield self._shard(f"{FOLDER}{name}", number)
+        for partition, members in enumerate(self.search.partitions):
+            for local, doc in enumerate(members):
+                for chunk in range(chunk_count(doc.entry) + 1):
+                    yield self._document(_document_path(partition, local, chunk), doc, chunk)
+
+    def _shard(self, path: str, number: int) -> Page:
+        return Page(path, None, generate=functools.partial(_shared_file, self.sections, number),
+                    group="search/shards", made_from=self.sources[number])
+
+    def _document(self, path: str, doc: Doc, chunk: int) -> Page:
+        """What a result shows of an entry (chunk 0), or a chunk of its long text."""
+        generate = functools.partial(document_file, doc, self.config.base_path, self.config.types) if chunk == 0 \
+            else functools.partial(chunk_file, doc.entry, chunk)
+        return Page(path, None, generate=generate, made_from=doc.entry.digest)
 
 
 def _index_into(search: Partitioned, store: Path, numbers: Iterable[int]) -> None:

@@ -43,8 +43,9 @@ class Page:
     sitemap: bool = False
     generate: Callable[[], bytes] | None = field(default=None, compare=False)
     group: str | None = None  # files made from one computation (the search shards) share a group
-    # For a file made by `generate`, instead of a context: a text that changes whenever the file
-    # does. Cheaper to fingerprint; the search index has tens of thousands of files.
+    # For a file made by `generate`, instead of a context: a hex digest (its first 16 digits
+    # count) that changes whenever the file does, given the build's code, configuration and
+    # templates. Cheaper than a context; the search index has tens of thousands of files.
     made_from: str | None = None
 
     @functools.cached_property

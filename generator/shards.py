@@ -38,6 +38,16 @@ def names(shards: int, small: int) -> list[str]:
             + [f"w{s}.bin" for s in range(small)] + [f"f{s}.bin" for s in range(FACET_SHARDS)])
 
 
+def number(name: str, shards: int, small: int) -> int | None:
+    """The place of a shard file's name in names(), or None for another name."""
+    first, count = {"d": (0, shards), "u": (shards, small), "w": (shards + small, small),
+                    "f": (shards + 2 * small, FACET_SHARDS)}.get(name[:1], (0, 0))
+    digits = name[1:].removesuffix(".bin")
+    if not (name.endswith(".bin") and digits.isdigit() and digits == str(int(digits)) and int(digits) < count):
+        return None
+    return first + int(digits)
+
+
 def stored(store: Path, digest: str) -> Path:
     """A partition's section of every shard file, in the order of names(): their ends (N + 1
     little-endian int64 offsets into the data) and the data. A build reads the sections of the

@@ -16,12 +16,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from generator import index, postings
+from generator import index, postings, shards
 from generator.config import default_config
 from generator.entry import Body, Entry
 from generator.index import Doc, document_file, documents, partitioned
+from generator.keys import key
 from generator.load import load
 from generator.model import build_site
+from generator.pages import Fingerprints
 from generator.postings import token_hash
 from generator.shards import Text
 from tests.conftest import MakeSite, entry, run_bulletin, tree_bytes
@@ -355,8 +357,8 @@ def test_a_shard_file_holds_one_section_per_partition(make_site: MakeSite, tmp_p
     site = site_of(root)
     search = partitioned(site, "")
     assert [len(p) for p in search.partitions] == [3, 1]
-    files = {page.path.removeprefix("search/"): page.generate() for page in index.index_pages(
-        search, site, root, tmp_path / "store", None) if page.generate and page.path.endswith(".bin")}
+    files = {page.path.removeprefix("search/"): page.generate() for page in index.Files(
+        search, site, tmp_path / "store", None).pages() if page.generate and page.path.endswith(".bin")}
     assert sorted(files) == sorted(search.names)
     first, second = ({name: sections_of(data)[k] for name, data in files.items()} for k in (0, 1))
     assert lookup(first, "d", bigram("农村")) == {0: 65 + 2, 1: 1}  # ids are local to the partition
@@ -577,3 +579,33 @@ def test_two_builds_give_byte_identical_search_files(make_site: MakeSite) -> Non
     assert outputs[0] == outputs[1]
     assert any(name.endswith(".bin") for name in outputs[0])
     assert files_of(site) == files_of(site)
+
+
+def test_each_search_file_is_made_alike_one_by_one_and_keyed_without_its_page(
+        make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A build keys the shard and document files without their pages and makes a page only for a
+    file it writes: that page, its key and its bytes are the ones of the whole set."""
+    monkeypatch.setattr(index, "PARTITION_DOCS", 2)
+    root = make_site({**KNOWN, "content/info/long.md": entry(title="长文", body=long_body(9000, {}))})
+    site = site_of(root)
+    search = partitioned(site, "")
+    files = index.Files(search, site, tmp_path / "store", None)
+    every = {page.path: page for page in files.pages()}
+    shared = "0123456789abcdef" * 4
+    keyed = {**dict(index.document_keys(search, shared)), **dict(index.shard_keys(search, shared, None))}
+    assert sorted(keyed) == sorted(every) and any(path.endswith("-2.json.gz") for path in every)
+    for path, page in every.items():
+        alone = files.page(path)
+        assert alone is not None and alone.generate and page.generate
+        assert alone.generate() == page.generate(), path
+        assert key(shared, alone, Fingerprints()) == keyed[path], path
+    for stranger in ("search/p0/00.json.gz", "search/p0/0-0.json.gz", "search/p9/0.json.gz",
+                     "search/p0/0-9.json.gz", "search/d8.bin", "search/meta.json", "info/a/index.html"):
+        assert files.page(stranger) is None, stranger
+
+
+def test_a_shard_files_name_tells_its_place_among_the_names() -> None:
+    names = shards.names(16, 8)
+    assert [shards.number(name, 16, 8) for name in names] == list(range(len(names)))
+    for stranger in ("d16.bin", "u8.bin", "d01.bin", "d-1.bin", "x1.bin", "d1", "d1.json", "", "p0"):
+        assert shards.number(stranger, 16, 8) is None, stranger

@@ -16,7 +16,6 @@ a varint count and varint position deltas.
 from __future__ import annotations
 
 import functools
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,9 +46,15 @@ def index_these(store: Path, digests: list[str], texts: dict[int, list[Text]], s
 
 
 def shard_sources(store: Path, digests: list[str], count: int) -> list[str] | None:
-    """For each of the `count` shard files, a digest of its sections' digests in every partition
-    (the store's summaries), or None if a summary is missing or there is no partition: a shard
-    file changes when one of its sections does, and is otherwise known unchanged without being made."""
+    """For each of the `count` shard files, 64 bits (in hex) that change when one of its sections
+    does, made from the sections' digests in every partition (the store's summaries); None if a
+    summary is missing or there is no partition. A shard file is then known unchanged without
+    being made.
+
+    Not a hash of each file's digests (8,200 at 10,000 entries, 16 ms): the sum of each partition's
+    digest (its first 64 bits) times an odd number of the partition's own, modulo 2^64. A change
+    in one section changes the sum, an odd factor being invertible; sections trading places
+    change it too, each place having its factor."""
     if not digests:
         return None
     try:
@@ -58,11 +63,12 @@ def shard_sources(store: Path, digests: list[str], count: int) -> list[str] | No
         return None
     if any(len(data) != count * layout.SUMMARY for data in found):
         return None
-    by_file = np.frombuffer(b"".join(found), dtype=np.uint8).reshape(len(found), count, layout.SUMMARY)
-    joined = by_file.transpose(1, 0, 2).tobytes()
-    width = layout.SUMMARY * len(digests)
-    # Digested, not in hex: a key is made of it, and a fifth of it costs a fifth of the hashing.
-    return [hashlib.sha256(joined[at:at + width]).hexdigest() for at in range(0, len(joined), width)]
+    by_partition = np.frombuffer(b"".join(found), dtype="<u8").reshape(len(found), count, layout.SUMMARY // 8)
+    with np.errstate(over="ignore"):
+        factors = (np.arange(len(found), dtype=np.uint64) * np.uint64(2) + np.uint64(1)) * _GOLDEN
+        sums = (by_partition[:, :, 0] * factors[:, None]).sum(axis=0, dtype=np.uint64)
+    text = sums.astype(">u8").tobytes().hex()
+    return [text[at:at + 16] for at in range(0, len(text), 16)]
 
 
 def ready() -> None:

@@ -609,3 +609,25 @@ def test_a_shard_files_name_tells_its_place_among_the_names() -> None:
     assert [shards.number(name, 16, 8) for name in names] == list(range(len(names)))
     for stranger in ("d16.bin", "u8.bin", "d01.bin", "d-1.bin", "x1.bin", "d1", "d1.json", "", "p0"):
         assert shards.number(stranger, 16, 8) is None, stranger
+
+
+def test_a_shard_files_source_changes_with_any_of_its_sections_and_their_order(tmp_path: Path) -> None:
+    """What each shard file is made from (its key's part), from its sections' digests: one
+    section changed changes its file's alone; partitions trading places change every file
+    whose sections differ between them."""
+    count, rng = 50, np.random.default_rng(7)
+    summaries = {f"p{k}": rng.integers(0, 256, count * shards.SUMMARY, dtype=np.uint8).tobytes() for k in range(3)}
+    for digest, data in summaries.items():
+        shards.summary(tmp_path, digest).write_bytes(data)
+    before = postings.shard_sources(tmp_path, list(summaries), count)
+    assert before is not None and len(set(before)) == count and all(len(s) == 16 for s in before)
+    changed = bytearray(summaries["p1"])
+    changed[7 * shards.SUMMARY] ^= 1  # the first byte of file 7's section in partition 1
+    shards.summary(tmp_path, "p1").write_bytes(bytes(changed))
+    after = postings.shard_sources(tmp_path, list(summaries), count)
+    assert after is not None and [n for n in range(count) if after[n] != before[n]] == [7]
+    shards.summary(tmp_path, "p1").write_bytes(summaries["p1"])
+    swapped = postings.shard_sources(tmp_path, ["p1", "p0", "p2"], count)
+    assert swapped is not None and all(swapped[n] != before[n] for n in range(count))
+    shards.summary(tmp_path, "p2").unlink()
+    assert postings.shard_sources(tmp_path, list(summaries), count) is None

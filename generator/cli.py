@@ -126,9 +126,14 @@ def _build(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     # process walks content/ to find out whether there is anything to build (60 ms at 10,000
     # files), and waits for what the walk found only before it reads any source. Then this
     # process, which would only wait, loads numpy and indexes the search partition of an edit
-    # for the child (the Spare): the child plans and keys the pages meanwhile, without numpy.
+    # for the child (the Spare): the child plans and keys the pages meanwhile, without numpy
+    # unless an edited text is long.
     builder = parallel.ahead(_load_generator, functools.partial(_build_with, args, output, now), _load_indexer)
-    last, taken = nothing_to_build(args.source, output, args.audience, args.drafts, now)
+    try:
+        last, taken = nothing_to_build(args.source, output, args.audience, args.drafts, now)
+    except BaseException:
+        builder.stop()
+        raise
     if last is not None and not args.clean:
         builder.stop()
         if last.warnings:

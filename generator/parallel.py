@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 PR_SET_PDEATHSIG = 1
-PAYLOAD_PIPE = 1 << 20  # bytes: Linux's most for a process without privileges
+PAYLOAD_PIPE = 1 << 20  # bytes: what Linux allows a process without privileges by default
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 Payload = TypeVar("Payload")
@@ -166,8 +166,10 @@ def _die_with(parent: int) -> None:
 
 def _failure(problem: BaseException) -> bytes:
     try:
-        return pickle.dumps((False, problem))
-    except Exception:  # an exception that cannot be pickled still reports its story
+        data = pickle.dumps((False, problem))
+        pickle.loads(data)  # some pickle but cannot be read back (an __init__ of two arguments)
+        return data
+    except Exception:  # an exception that cannot travel still reports its story
         return pickle.dumps((False, RuntimeError("".join(traceback.format_exception(problem)))))
 
 
@@ -208,12 +210,17 @@ class Spare:
 
     def __init__(self, requests: int, replies: int):
         self._requests, self._replies = requests, replies
+        self._asked: Asked[Any] | None = None
 
     def start(self, function: str, *args: object) -> Asked[Any]:
         """`function(*args)` in the spare process. `function` is named ("package.module.name"), not
-        passed: the asking process need not import what only the spare process runs."""
+        passed: the asking process need not import what only the spare process runs. One at a
+        time: the results of one are taken before the next is started."""
+        if self._asked is not None and self._asked.done is None:
+            raise RuntimeError("the spare process is running other work: take its results first")
         _send(self._requests, pickle.dumps((function, args), protocol=pickle.HIGHEST_PROTOCOL))
-        return Asked(self._replies)
+        self._asked = Asked(self._replies)
+        return self._asked
 
 
 @dataclass
@@ -236,8 +243,15 @@ class Asked(Generic[Result]):
 
 
 def _serve(requests: int, replies: int) -> None:
-    """Run what the child hands over until it closes its end (it has ended)."""
-    while (request := _receive(requests)) is not None:
+    """Run what the child hands over until its end of the pipe is closed: the child and every
+    process it forked have ended (a request cut short too: the child was killed)."""
+    while True:
+        try:
+            request = _receive(requests)
+        except EOFError:
+            return
+        if request is None:
+            return
         try:
             function, args = pickle.loads(request)
             module, _, name = function.rpartition(".")
@@ -277,23 +291,25 @@ class Ahead(Generic[Payload]):
         process runs what the child asks of it (Spare)."""
         if self.pid is None:
             return self.then(lambda: payload, None)
-        data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
         try:
+            data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
             if self.ready is None:
                 _hand_over(self.handover, data)
             else:
-                # The child reads the payload once it is ready: handed over meanwhile, not before
-                # this process readies itself.
+                # The child takes the payload when it needs it: a thread hands it over meanwhile
+                # (a daemon: Ctrl-C ends this process without waiting for the child to take it).
                 import threading
 
-                handing = threading.Thread(target=_hand_over, args=(self.handover, data))
-                handing.start()
+                threading.Thread(target=_hand_over, args=(self.handover, data), daemon=True).start()
                 # Not being ready is no failure: what failed fails again, and is told, in the
                 # work the child asks for.
                 with contextlib.suppress(Exception):
                     self.ready()
-                handing.join()
             _serve(self.requests, self.replies)
+        except BaseException:  # nothing may outlive this process's failure
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+            raise
         finally:
             os.close(self.requests)
             os.close(self.replies)
@@ -323,9 +339,9 @@ def ahead(first: Callable[[], object], then: Callable[[Callable[[], Payload], Sp
     """Fork a child that runs `first()` at once, then `then(take, spare)`, and ends with the exit
     code that returns (0 to 255), having written to this process's standard streams. `take()`
     returns the payload, waiting until it is handed over (finish): the work goes on as far as it
-    can without it. Once it has handed the payload over, this process runs `ready()` (imports,
-    say) and then what the child asks of it through `spare` (a Spare). On one core nothing runs
-    ahead: the work runs here when handed its payload, with no spare."""
+    can without it. While it hands the payload over, this process runs `ready()` (imports, say),
+    then what the child asks of it through `spare` (a Spare). On one core nothing runs ahead:
+    the work runs here when handed its payload, with no spare."""
     if not hasattr(os, "fork") or workers() < 2:
         return Ahead(None, -1, then)
     sys.stdout.flush()  # what is buffered now would otherwise be written twice

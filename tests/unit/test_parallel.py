@@ -231,3 +231,58 @@ def test_work_begun_ahead_goes_on_until_it_takes_the_payload(tmp_path) -> None: 
     (_, before), (payload, after) = (line.split() for line in record.read_text().splitlines())
     assert payload == "payload"
     assert float(before) < handed <= float(after), "the child waited for the payload before its work"
+
+
+class TwoArguments(Exception):
+    def __init__(self, first: str, second: str):
+        super().__init__(f"{first} and {second}")
+
+
+def refuse_oddly(number: int) -> int:
+    raise TwoArguments("pickled", "not read back")
+
+
+def ask_and_die(take: Callable[[], str], spare: parallel.Spare | None) -> int:
+    """In the child: be killed halfway through sending a request (as by the OOM killer)."""
+    assert spare is not None
+    take()
+    os.write(spare._requests, (1000).to_bytes(8, "little") + b"half of it")
+    os.kill(os.getpid(), signal.SIGKILL)
+    return 0
+
+
+def ask_for_the_odd_refusal(take: Callable[[], str], spare: parallel.Spare | None) -> int:
+    assert spare is not None
+    take()
+    try:
+        spare.start(f"{__name__}.refuse_oddly", 1).results()
+    except RuntimeError as problem:
+        return 3 if "TwoArguments: pickled and not read back" in str(problem) else 4
+    return 5
+
+
+def ask_twice_at_once(take: Callable[[], str], spare: parallel.Spare | None) -> int:
+    assert spare is not None
+    take()
+    spare.start(f"{__name__}.pid_and_readiness", 1)
+    try:
+        spare.start(f"{__name__}.pid_and_readiness", 2)
+    except RuntimeError:
+        return 3
+    return 4
+
+
+@pytest.mark.usefixtures("two_cores")
+def test_a_child_killed_while_it_asks_the_spare_process_ends_as_a_killed_child_does(capfd) -> None:  # type: ignore[no-untyped-def]
+    assert parallel.ahead(lambda: None, ask_and_die).finish("go") == 128 + signal.SIGKILL
+    assert "Traceback" not in capfd.readouterr().err
+
+
+@pytest.mark.usefixtures("two_cores")
+def test_an_exception_the_child_cannot_read_back_still_tells_its_story() -> None:
+    assert parallel.ahead(lambda: None, ask_for_the_odd_refusal).finish("go") == 3
+
+
+@pytest.mark.usefixtures("two_cores")
+def test_the_spare_process_runs_one_request_at_a_time() -> None:
+    assert parallel.ahead(lambda: None, ask_twice_at_once).finish("go") == 3

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__, cache, index, inputs, parallel
-from .config import CONFIG_FILE, Config, load_config
+from .config import CONFIG_FILE, Config, file_bytes, load_config
 from .errors import BuildFailed, SourceError, only_errors
 from .keys import key, site_keys
 from .load import Loaded, load
@@ -106,30 +106,25 @@ class Settings:
     config: Config | None  # None when bulletin.yaml has errors
     strings: Strings
     problems: list[SourceError]
-    read: tuple[bytes | None, ...]  # their files' bytes before they were read
+    read: dict[Path, bytes | None]  # the bytes they were read from, by file
 
     def unchanged(self, source: Path) -> bool:
-        """Whether their files hold what they held before they were read."""
+        """Whether their files hold what they held when they were read."""
         return _settings_bytes(source) == self.read
 
 
 def load_settings(source: Path) -> Settings:
     read = _settings_bytes(source)
-    config, problems = load_config(source)
+    config, problems = load_config(source, read.__getitem__)
     if config is None:
         return Settings(None, {}, problems, read)
-    strings, problems = load_strings(source, config)
+    strings, problems = load_strings(source, config, read.__getitem__)
     return Settings(config, strings, problems, read)
 
 
-def _settings_bytes(source: Path) -> tuple[bytes | None, ...]:
-    found = []
-    for path in (source / CONFIG_FILE, *(folder / STRINGS_FILE for folder in template_dirs(source))):
-        try:
-            found.append(path.read_bytes())
-        except OSError:
-            found.append(None)
-    return tuple(found)
+def _settings_bytes(source: Path) -> dict[Path, bytes | None]:
+    return {path: file_bytes(path)
+            for path in (source / CONFIG_FILE, *(folder / STRINGS_FILE for folder in template_dirs(source)))}
 
 
 def check_sources(source: Path, memory: cache.Memory | None = None, compiled: Path | None = None,
@@ -286,8 +281,11 @@ def _build(options: BuildOptions, progress: Progress, keep: list[object] | None)
     tree = OutputTree(options.output)
     if tree.check():
         raise BuildFailed(tree.check())
+    settings, memory, taken = _settings_cache_inputs(options, tree)
     with tree.locked():
-        settings, memory, taken = _settings_cache_inputs(options, tree)
+        if not settings.unchanged(options.source) or cache.written_since(tree.cache_folder, memory):
+            settings = load_settings(options.source)
+            memory = _read_cache(tree, settings, options.clean)
         config = settings.config
         now = config.clock(options.now) if config else dt.datetime.now()  # without a configuration it fails
         made = _model(dataclasses.replace(options, now=now), tree, memory, stored=True, listing=taken.listing,
@@ -339,17 +337,16 @@ def _build(options: BuildOptions, progress: Progress, keep: list[object] | None)
 
 def _settings_cache_inputs(options: BuildOptions, tree: OutputTree
                            ) -> tuple[Settings, cache.Memory, inputs.Inputs]:
-    """The settings, the cache they make valid, and the inputs. The cache is read first: the
-    CLI's inputs come from a walk in another process that ends meanwhile. The inputs are taken
-    before any source is read (a file changed during the build makes the next one build), the
-    settings excepted: they are read again if they changed before the inputs were taken."""
+    """The settings, the cache they make valid, and the inputs, before the build takes its lock:
+    the CLI's inputs come from a walk in another process, which may find nothing to build and
+    end this one. So the cache is read meanwhile, and the lock, which another build would find
+    taken, is taken only when there is something to build. The inputs are taken before any
+    source is read (a file changed during the build makes the next one build); the settings
+    and the cache, read before, are read again under the lock if they changed since."""
     settings = load_settings(options.source)
     memory = _read_cache(tree, settings, options.clean)
     taken = options.inputs() if options.inputs else inputs.take(options.source, options.output,
                                                                    options.audience, options.drafts)
-    if not settings.unchanged(options.source):
-        settings = load_settings(options.source)
-        memory = _read_cache(tree, settings, options.clean)
     return settings, memory, taken
 
 

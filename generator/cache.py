@@ -59,6 +59,7 @@ class Memory:
     base: str = ""  # names the stored base; a journal record counts only for its base
     journal: int = 0  # bytes of valid records in the journal (a torn last record is cut off)
     listing: Listing | None = None  # of the last load (serve; not stored)
+    stamp: tuple[StatKey | None, ...] = ()  # the stored files as read (read(), written_since())
 
     def reusable(self, key: str) -> dict[str, FileResult]:
         return self.results if key == self.key else {}
@@ -69,19 +70,31 @@ def still_valid(result: FileResult, source: Path, stat: StatKey) -> bool:
 
 
 def read(folder: Path, key: str) -> Memory:
-    """The cache written by the last build, or an empty one if it is missing, stale or damaged."""
+    """The cache written by the last build, or an empty one if it is missing, stale or damaged.
+    Read without the build's lock, it is current as long as written_since() says no."""
+    stamp = _stamp(folder)
     try:
         with open(folder / INDEX, "rb") as handle:
             version, cached_key, base, results, derived = pickle.load(handle)
     except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, ImportError):
-        return Memory(key)
+        return Memory(key, stamp=stamp)
     if version != VERSION or cached_key != key:
-        return Memory(key)
+        return Memory(key, stamp=stamp)
     journal = _replay(folder / JOURNAL, base, results, derived)
     if journal is None or not _bodies_intact(folder, results):
-        return Memory(key)
+        return Memory(key, stamp=stamp)
     return Memory(key, results, derived, changed=False, stored=dict(results), stored_derived=dict(derived),
-                  base=base, journal=journal)
+                  base=base, journal=journal, stamp=stamp)
+
+
+def written_since(folder: Path, memory: Memory) -> bool:
+    """Whether a build wrote the cache since `memory` was read from it: every write changes its
+    base or its journal."""
+    return _stamp(folder) != memory.stamp
+
+
+def _stamp(folder: Path) -> tuple[StatKey | None, ...]:
+    return stat_key(folder / INDEX), stat_key(folder / JOURNAL)
 
 
 def _replay(path: Path, base: str, results: dict[str, FileResult], derived: dict[str, Any]) -> int | None:

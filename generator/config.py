@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -104,16 +105,30 @@ def default_config() -> Config:
     return config
 
 
-def load_config(source: Path) -> tuple[Config | None, list[SourceError]]:
-    path = source / CONFIG_FILE
-    if not path.exists():
+def load_config(source: Path, read: Callable[[Path], bytes | None] | None = None
+                ) -> tuple[Config | None, list[SourceError]]:
+    """`read`: how to get a file's bytes (None when there is no such file), if not file_bytes."""
+    data = (read or file_bytes)(source / CONFIG_FILE)
+    if data is None:
         return default_config(), []
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = decoded(data, "utf-8-sig")
     except UnicodeDecodeError as exc:
         return None, [SourceError(CONFIG_FILE, 1, f"not UTF-8 text ({exc.reason})",
                                   "save bulletin.yaml as UTF-8")]
     return parse_config(text, CONFIG_FILE)
+
+
+def file_bytes(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def decoded(data: bytes, encoding: str) -> str:
+    """As Path.read_text gives it: line ends made \\n."""
+    return data.decode(encoding).replace("\r\n", "\n").replace("\r", "\n")
 
 
 def parse_config(text: str, path: str) -> tuple[Config | None, list[SourceError]]:

@@ -17,6 +17,7 @@ from generator import index, inputs, load
 from generator.build import BuildOptions, build
 from generator.errors import BuildFailed
 from generator.keys import RECORD
+from generator.write import OutputTree
 from tests.conftest import entry, run_bulletin, saved_right_after_each_look, tree_bytes, write_files
 
 NOW = dt.datetime(2026, 11, 27, 12)
@@ -303,3 +304,21 @@ def test_settings_edited_while_the_inputs_are_taken_are_read_again(make_site) ->
     build(BuildOptions(site, output, now=NOW, inputs=edited_while_taken))
     assert "新的标题" in (output / "index.html").read_text()
     assert tree_bytes(output) == clean_build(site)
+
+
+def test_a_build_takes_the_output_lock_only_once_it_has_its_inputs(make_site) -> None:  # type: ignore[no-untyped-def]
+    """The command's walk may find nothing to build and stop the process that builds, which has
+    read the cache meanwhile: until it has the inputs it must not hold the lock, or another
+    build started then would find the output taken and fail."""
+    site = make_site({"content/info/a.md": entry(title="甲")})
+    output = site / "output"
+    build(BuildOptions(site, output, now=NOW))
+    write_files(site, {"content/info/a.md": entry(title="甲改")})
+
+    def taken_while_another_could_build() -> inputs.Inputs:
+        with OutputTree(output).locked():  # fails if this build holds the lock already
+            pass
+        return inputs.take(site, output, None, False)
+
+    build(BuildOptions(site, output, now=NOW, inputs=taken_while_another_could_build))
+    assert "甲改" in (output / "info/a/index.html").read_text()

@@ -29,7 +29,8 @@ Files under search/, for a token's shard s (its hash's low bits):
 A shard file holds one section per partition (shards.py); postings.py computes them.
 
 Numpy is imported only where a build computes sections or a long text's positions: a
-build whose one edited partition is indexed by another process (parallel.Spare) never loads it.
+build whose one edited partition is indexed by another process (parallel.Spare) loads it only
+for an edited text longer than EXCERPT_TEXT.
 """
 
 from __future__ import annotations
@@ -231,8 +232,8 @@ def shard_keys(search: Partitioned, shared: str, made_from: list[str] | None) ->
 
 def _shard_sources(search: Partitioned, made_from: list[str] | None) -> list[str]:
     """Each shard file's Page.made_from. A shard file changes when one of its sections does; where
-    their digests are unknown (serve, which never compares keys of the search files) any changed
-    partition changes every shard file."""
+    their digests are unknown (serve, which never compares keys of the search files, or a store
+    that lost a partition's summary) any changed partition changes every shard file."""
     return made_from or [hashlib.sha256(":".join(search.digests).encode()).hexdigest()] * len(search.names)
 
 

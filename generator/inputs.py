@@ -89,9 +89,10 @@ def nothing_to_build(source: Path, output: Path, audience: str | None, drafts: b
 
 
 def code() -> str:
-    """The generator's code and the versions of the libraries that shape its output."""
+    """The generator's code and data (the fold table) and the versions of the libraries that shape
+    its output."""
     digest = hashlib.sha256()
-    for path in sorted(Path(__file__).parent.glob("*.py")):
+    for path in (*sorted(Path(__file__).parent.glob("*.py")), Path(__file__).parent / "fold.txt"):
         digest.update(path.read_bytes())
     for library in LIBRARIES:
         digest.update(_installed(library).encode())

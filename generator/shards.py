@@ -43,7 +43,8 @@ def number(name: str, shards: int, small: int) -> int | None:
     first, count = {"d": (0, shards), "u": (shards, small), "w": (shards + small, small),
                     "f": (shards + 2 * small, FACET_SHARDS)}.get(name[:1], (0, 0))
     digits = name[1:].removesuffix(".bin")
-    if not (name.endswith(".bin") and digits.isdigit() and digits == str(int(digits)) and int(digits) < count):
+    if not (name.endswith(".bin") and digits.isascii() and digits.isdigit() and digits == str(int(digits))
+            and int(digits) < count):
         return None
     return first + int(digits)
 

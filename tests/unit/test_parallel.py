@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
 from generator import parallel
+from tests.conftest import REPO
 
 
 def taken_by_child(items: Iterator[int]) -> tuple[int, list[int]]:
@@ -194,22 +198,22 @@ def test_a_failure_in_the_spare_process_is_raised_in_the_child_that_asked() -> N
 
 
 @pytest.mark.usefixtures("two_cores")
-def test_the_spare_process_readies_itself_while_the_child_is_not_yet_reading_its_payload() -> None:
+def test_the_spare_process_readies_itself_while_the_child_is_not_yet_reading_its_payload(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """The payload, larger than a pipe holds, waits for the child, busy with its start; the
-    process that started it readies itself meanwhile, not after."""
-    readied_at: list[float] = []
+    process that started it readies itself meanwhile, not once the child has taken it."""
+    taking_from = tmp_path / "taking"
+    readied_from: list[float] = []
 
     def then(take: Callable[[], bytes], spare: parallel.Spare | None) -> int:
+        taking_from.write_text(str(time.perf_counter()))
         return 0 if len(take()) == 5_000_000 else 1
 
     def ready() -> None:
-        time.sleep(0.6)
-        readied_at.append(time.perf_counter())
+        readied_from.append(time.perf_counter())
 
-    started = time.perf_counter()
-    begun = parallel.ahead(lambda: time.sleep(0.6), then, ready=ready)
+    begun = parallel.ahead(lambda: time.sleep(0.5), then, ready=ready)
     assert begun.finish(b"x" * 5_000_000) == 0
-    assert readied_at[0] - started < 1.1, "ready() waited for the child to take its payload"
+    assert readied_from[0] < float(taking_from.read_text()), "ready() waited for the child to take its payload"
 
 
 @pytest.mark.usefixtures("two_cores")
@@ -286,3 +290,47 @@ def test_an_exception_the_child_cannot_read_back_still_tells_its_story() -> None
 @pytest.mark.usefixtures("two_cores")
 def test_the_spare_process_runs_one_request_at_a_time() -> None:
     assert parallel.ahead(lambda: None, ask_twice_at_once).finish("go") == 3
+
+
+CTRL_C_SCRIPT = """
+import os, sys, time
+from pathlib import Path
+from generator import parallel
+
+marker = Path(sys.argv[1])
+
+def then(take, spare):
+    payload = take()
+    marker.write_text(payload)
+    return 0
+
+begun = parallel.ahead(lambda: time.sleep(1.5), then, ready=lambda: None)
+print(begun.pid, flush=True)
+begun.finish("x" * 5_000_000)
+"""
+
+
+def test_ctrl_c_while_the_work_ahead_waits_ends_it_and_leaves_nothing_running(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Ctrl-C reaches the command while its child, still starting, has not taken a payload larger
+    than a pipe: the command ends, and the child with it, before the child goes on."""
+    marker = tmp_path / "went-on"
+    process = subprocess.Popen([sys.executable, "-c", CTRL_C_SCRIPT, str(marker)], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert process.stdout is not None
+    child = int(process.stdout.readline())
+    time.sleep(0.3)  # in finish(), handing the payload over
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=30)
+    assert process.returncode != 0 and "KeyboardInterrupt" in err
+    time.sleep(2.0)  # the child's start is over: had it lived, it would have taken the payload by now
+    assert not marker.exists(), "the child went on after Ctrl-C"
+    assert not alive(child)
+
+
+def alive(pid: int) -> bool:
+    """Whether a process has not ended (a zombie waiting for a reaper has)."""
+    try:
+        # pid (comm) state ...: comm may hold spaces and parentheses
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] not in "ZX"
+    except OSError:
+        return False

@@ -281,11 +281,18 @@ def _build(options: BuildOptions, progress: Progress, keep: list[object] | None)
     tree = OutputTree(options.output)
     if tree.check():
         raise BuildFailed(tree.check())
-    settings, memory, taken = _settings_cache_inputs(options, tree)
+    # Before the lock: the CLI's inputs come from a walk in another process, which may find
+    # nothing to build and end this one. So the settings and the cache are read meanwhile, and
+    # the lock, which another build would find taken, is taken only when there is something to
+    # build. The inputs are taken before any source is read (a file changed during the build
+    # makes the next one build); the settings and the cache are read again under the lock if
+    # they changed since.
+    settings, memory = _settings_and_cache(options, tree)
+    taken = options.inputs() if options.inputs else inputs.take(options.source, options.output,
+                                                                   options.audience, options.drafts)
     with tree.locked():
         if not settings.unchanged(options.source) or cache.written_since(tree.cache_folder, memory):
-            settings = load_settings(options.source)
-            memory = _read_cache(tree, settings, options.clean)
+            settings, memory = _settings_and_cache(options, tree)
         config = settings.config
         now = config.clock(options.now) if config else dt.datetime.now()  # without a configuration it fails
         made = _model(dataclasses.replace(options, now=now), tree, memory, stored=True, listing=taken.listing,
@@ -335,25 +342,14 @@ def _build(options: BuildOptions, progress: Progress, keep: list[object] | None)
     return BuildResult(len(site.entries), len(keys), time.perf_counter() - started, written, made.warnings)
 
 
-def _settings_cache_inputs(options: BuildOptions, tree: OutputTree
-                           ) -> tuple[Settings, cache.Memory, inputs.Inputs]:
-    """The settings, the cache they make valid, and the inputs, before the build takes its lock:
-    the CLI's inputs come from a walk in another process, which may find nothing to build and
-    end this one. So the cache is read meanwhile, and the lock, which another build would find
-    taken, is taken only when there is something to build. The inputs are taken before any
-    source is read (a file changed during the build makes the next one build); the settings
-    and the cache, read before, are read again under the lock if they changed since."""
+def _settings_and_cache(options: BuildOptions, tree: OutputTree) -> tuple[Settings, cache.Memory]:
+    """The settings and the cache they make valid."""
     settings = load_settings(options.source)
-    memory = _read_cache(tree, settings, options.clean)
-    taken = options.inputs() if options.inputs else inputs.take(options.source, options.output,
-                                                                   options.audience, options.drafts)
-    return settings, memory, taken
-
-
-def _read_cache(tree: OutputTree, settings: Settings, clean: bool) -> cache.Memory:
     config = settings.config
     valid_for = cache_key(config, settings.strings) if config else ""
-    return cache.Memory(valid_for) if clean or not config else cache.read(tree.cache_folder, valid_for)
+    if options.clean or not config:
+        return settings, cache.Memory(valid_for)
+    return settings, cache.read(tree.cache_folder, valid_for)
 
 
 def _one_page_per_path(pages: list[Page]) -> dict[str, Page]:

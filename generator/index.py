@@ -219,8 +219,7 @@ def document_keys(search: Partitioned, shared: str) -> Iterator[tuple[str, str]]
     for number, members in enumerate(search.partitions):
         for local, doc in enumerate(members):
             key = made_key(shared, doc.entry.digest)
-            yield f"search/p{number}/{local}.json.gz", key
-            for chunk in range(1, chunk_count(doc.entry) + 1):
+            for chunk in range(chunk_count(doc.entry) + 1):
                 yield _document_path(number, local, chunk), key
 
 

@@ -3,7 +3,7 @@ from hypothesis import strategies as st
 from markdown.extensions.toc import TocExtension, TocTreeprocessor
 from markdown.treeprocessors import InlineProcessor
 
-from generator.markdown import LINK_SCHEME, Converter, plain_text
+from generator.markdown import LINK_SCHEME, Converter, paragraphs_only, plain_text
 
 PATH = "content/info/2026/a.md"
 
@@ -69,6 +69,7 @@ def rendered_alike(text: str, allow_html: bool) -> bool:
     quick = Converter(allow_html)
     plain = Converter(allow_html)  # with Python-Markdown's own inline processor, which tries every pattern
     plain.md.treeprocessors.register(InlineProcessor(plain.md), "inline", 20)
+    quick.quick = plain.quick = False  # Markdown's passes, each text
     assert type(quick.md.treeprocessors["inline"]) is not InlineProcessor, "the quick path is not in use"
     return quick.convert(text, PATH, body_line=5) == plain.convert(text, PATH, body_line=5)
 
@@ -94,6 +95,7 @@ def toc_alike(text: str, allow_html: bool) -> bool:
     plain = Converter(allow_html)  # with Python-Markdown's own table-of-contents pass
     toc = next(e for e in plain.md.registeredExtensions if isinstance(e, TocExtension))
     plain.md.treeprocessors.register(TocTreeprocessor(plain.md, toc.getConfigs()), "toc", 5)
+    quick.quick = plain.quick = False
     assert type(quick.md.treeprocessors["toc"]) is not TocTreeprocessor, "the quick path is not in use"
     alike = quick.convert(text, PATH, body_line=5) == plain.convert(text, PATH, body_line=5)
     return alike and (quick.md.toc, quick.md.toc_tokens) == (plain.md.toc, plain.md.toc_tokens)
@@ -111,3 +113,46 @@ def test_bodies_with_and_without_headings_are_rendered_as_markdown_renders_them(
        st.booleans())
 def test_a_table_of_contents_comes_out_as_markdown_makes_it(text: str, allow_html: bool) -> None:
     assert toc_alike(text, allow_html)
+
+
+# Prose that paragraphs_only() takes (line ends, blank lines, characters Python strips as white
+# space), and what it must leave to Markdown: spaces where Markdown may see something, what
+# opens a block at a line's start, control characters.
+PARAGRAPH_BITS = ("农村", "发展。", "GDP", "2026年", "7.15", "a.b", "\u3000", "\xa0", "\u2028", "\n", "\n\n", "\n\n\n",
+                  "\n\u3000\n", "(", "\"", "'", "/", "?", "%", "$", "@")
+BLOCK_BITS = (" ", "\n \n", "1.", "1) ", "# ", "- ", "+ ", "= ", ": ", "===", "---", "    ", "\t", "\r", "\x02")
+ANY_TEXT = st.lists(st.one_of(st.sampled_from(PARAGRAPH_BITS), st.sampled_from(PARAGRAPH_BITS),
+                              st.sampled_from(PARAGRAPH_BITS), st.sampled_from(BLOCK_BITS),
+                              st.sampled_from(INLINE_BITS)), max_size=10).map("".join)
+
+
+def paragraphs_alike(text: str, allow_html: bool) -> bool:
+    """paragraphs_only() makes what Markdown makes, where it makes anything."""
+    quick = Converter(allow_html)
+    plain = Converter(allow_html)
+    plain.quick = False
+    return quick.convert(text, PATH, body_line=5) == plain.convert(text, PATH, body_line=5)
+
+
+def test_plain_prose_is_rendered_without_markdown_s_passes_and_as_they_render_it() -> None:
+    prose = "央视网消息：今年以来，\n国家宏观政策持续加力。\n\n\n\u3000\u3000一批重大工程稳步推进。 \n"
+    assert paragraphs_only(prose.replace(" \n", "\n")) == ("<p>央视网消息：今年以来，国家宏观政策持续加力。</p>\n"
+                                                          "<p>一批重大工程稳步推进。</p>")
+    assert paragraphs_only(prose) is None  # a line ending in a space: Markdown decides
+    for text in (prose, prose.replace(" \n", "\n"), "", "\n", "\n\n农村\n\n", "\u3000", "农村\n\n\u3000\n\n发展"):
+        for allow_html in (False, True):
+            assert paragraphs_alike(text, allow_html), (text, allow_html)
+
+
+def test_a_body_that_is_more_than_paragraphs_goes_through_markdown() -> None:
+    for text in ("# 一、总体情况", "1. 第一", "- 甲", "> 引文", "甲\n===", "甲\n---", "农村 **发展**", "[链接](a.md)",
+                 "    代码", "甲\n: 定义", "| a | b |", "农村  \n发展", "a & b", "{: .x}", "~~~"):
+        assert paragraphs_only(text) is None, text
+        assert paragraphs_alike(text, False), text
+
+
+@settings(max_examples=500, deadline=None)
+@given(ANY_TEXT, st.booleans())
+def test_any_body_comes_out_as_markdown_makes_it_with_or_without_the_paragraph_shortcut(
+        text: str, allow_html: bool) -> None:
+    assert paragraphs_alike(text, allow_html)

@@ -140,10 +140,11 @@ def check_sources(source: Path, memory: cache.Memory | None = None, compiled: Pa
         return None, None, problems
     if memory is not None and memory.key != cache_key(config, strings):
         memory.key, memory.results = cache_key(config, strings), {}
-    loaded = load(source, config, strings.get("footnote_back", "{}"), memory, listing)
-    problems = [*problems, *loaded.errors, *_relation_problems(loaded, config, memory),
-                *_template_problems(source, compiled, memory, templates)]
-    return config, loaded, problems
+    # The templates are checked while forked children read the sources, when there are many.
+    in_templates: list[SourceError] = []
+    loaded = load(source, config, strings.get("footnote_back", "{}"), memory, listing,
+                  lambda: in_templates.extend(_template_problems(source, compiled, memory, templates)))
+    return config, loaded, [*problems, *loaded.errors, *_relation_problems(loaded, config, memory), *in_templates]
 
 
 def _relation_problems(loaded: Loaded, config: Config, memory: cache.Memory | None) -> list[SourceError]:

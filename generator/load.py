@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import posixpath
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from stat import S_ISREG
@@ -39,11 +39,12 @@ class Loaded:
 
 
 def load(source: Path, config: Config, backlink_title: str = "{}", memory: Memory | None = None,
-         listing: Listing | None = None) -> Loaded:
+         listing: Listing | None = None, meanwhile: Callable[[], None] | None = None) -> Loaded:
     """Every entry and issue file. `backlink_title`: the footnote back-link's tooltip in the
     UI language ({} = number). With `memory`, unchanged files are not read again, and
     `memory` is updated with this load's results. `listing`: content/ as the caller found it
-    (inputs.scan), or None to walk it now."""
+    (inputs.scan), or None to walk it now. `meanwhile`: work of the caller's that this process
+    does while forked children read the files (else before it returns)."""
     listing = listing or scan(source)
     known = memory.results if memory else {}
     results: dict[str, FileResult] = {}
@@ -55,7 +56,13 @@ def load(source: Path, config: Config, backlink_title: str = "{}", memory: Memor
         else:
             to_read.append(file)
     children = parallel.workers() if len(to_read) >= PARALLEL_FROM else 1
-    for share in parallel.fork_map(functools.partial(_read_files, source, config, backlink_title), to_read, children):
+    reading = parallel.start(functools.partial(_read_files, source, config, backlink_title), to_read, children)
+    try:
+        if meanwhile is not None:
+            meanwhile()
+    finally:
+        shares = reading.results()
+    for share in shares:
         results.update(share)
     if memory is not None:
         memory.changed = memory.changed or bool(to_read) or len(results) != len(known)

@@ -10,6 +10,7 @@ import contextlib
 import datetime as dt
 import functools
 import gc
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -128,7 +129,8 @@ def _build(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     # process, which would only wait, loads numpy and indexes the search partition of an edit
     # for the child (the Spare): the child plans and keys the pages meanwhile, without numpy
     # unless an edited text is long.
-    builder = parallel.ahead(_load_generator, functools.partial(_build_with, args, output, now), _load_indexer)
+    builder = parallel.ahead(_load_generator, functools.partial(_build_with, args, output, now),
+                             _load_indexer if _indexed_before(output) else None)
     try:
         last, taken = nothing_to_build(args.source, output, args.audience, args.drafts, now)
     except BaseException:
@@ -156,6 +158,19 @@ def _load_indexer() -> None:
     from . import postings
 
     postings.ready()
+
+
+def _indexed_before(output: Path) -> bool:
+    """Whether the output's store holds search partitions. Only then does readying the spare pay:
+    a first build indexes every partition in forked children, and readying took a tenth of a
+    second of the cores they use."""
+    from .write import OutputTree
+
+    try:
+        with os.scandir(OutputTree(output).cache_folder / "search") as found:
+            return any(True for _ in found)
+    except OSError:
+        return False
 
 
 def _build_with(args: argparse.Namespace, output: Path, now: dt.datetime, taken: Callable[[], Inputs],

@@ -95,7 +95,8 @@ def read_yaml(text: str, path: str, first_line: int = 1) -> tuple[YamlDoc | None
         _walk(node, (), first_line, lines, duplicates, path)
         if duplicates:
             return None, duplicates
-        return YamlDoc(loader.construct_document(node), lines, first_line), []
+        return YamlDoc(_plain_value(loader, node) if _plain(node) else loader.construct_document(node), lines,
+                       first_line), []
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = first_line + (mark.line if mark else 0)
@@ -106,6 +107,45 @@ def read_yaml(text: str, path: str, first_line: int = 1) -> tuple[YamlDoc | None
         return None, [SourceError(path, first_line, f"YAML error: {exc}", "fix the YAML syntax")]
     finally:
         loader.dispose()
+
+
+_MAP, _SEQ, _STR = "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:str"
+_SCALARS = frozenset({_STR, *(f"tag:yaml.org,2002:{kind}" for kind in ("int", "float", "bool", "null", "timestamp"))})
+
+
+def _plain(node: yaml.Node) -> bool:
+    """Whether a front matter is only what PyYAML's constructor makes plainly: maps with scalar
+    keys and no merge key, lists, strings, numbers, booleans, nulls and dates, no node twice (an
+    alias). Such is every usual front matter; _plain_value() makes it at half the cost."""
+    seen: set[int] = set()
+    stack = [node]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            return False
+        seen.add(id(node))
+        if isinstance(node, yaml.ScalarNode):
+            if node.tag not in _SCALARS:
+                return False
+        elif isinstance(node, yaml.SequenceNode) and node.tag == _SEQ:
+            stack.extend(node.value)
+        elif isinstance(node, yaml.MappingNode) and node.tag == _MAP:
+            for key, value in node.value:
+                if not isinstance(key, yaml.ScalarNode) or key.tag == "tag:yaml.org,2002:merge":
+                    return False
+                stack += (key, value)
+        else:
+            return False
+    return True
+
+
+def _plain_value(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    """What loader.construct_document(node) makes of a _plain() node, without its bookkeeping."""
+    if isinstance(node, yaml.ScalarNode):
+        return node.value if node.tag == _STR else loader.yaml_constructors[node.tag](loader, node)
+    if isinstance(node, yaml.SequenceNode):
+        return [_plain_value(loader, item) for item in node.value]
+    return {_plain_value(loader, key): _plain_value(loader, value) for key, value in node.value}
 
 
 def _walk(node: yaml.Node, prefix: KeyPath, first_line: int, lines: dict[KeyPath, int],

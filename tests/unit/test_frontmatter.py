@@ -1,4 +1,10 @@
-from generator.frontmatter import read_yaml, split
+import datetime as dt
+
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from generator.frontmatter import _INVISIBLE_BREAKS, _Loader, read_yaml, split
 
 
 def test_split_finds_body_and_its_first_line() -> None:
@@ -45,3 +51,45 @@ def test_yaml_syntax_error_points_at_the_file_line() -> None:
 def test_duplicate_keys_are_rejected_not_silently_dropped() -> None:
     _, errors = read_yaml("title: 一\ntitle: 二\n", "a.md", first_line=2)
     assert str(errors[0]).startswith("a.md:3: the key 'title' appears twice")
+
+
+def loaded_alike(text: str) -> bool:
+    """read_yaml's value is what PyYAML's constructor makes (NaN compared as NaN), or both fail."""
+    doc, errors = read_yaml(text, "a.md")
+    try:
+        expected = yaml.load(text.translate(_INVISIBLE_BREAKS), Loader=_Loader)  # read_yaml reads them as spaces
+    except yaml.YAMLError:
+        return doc is None
+    if doc is None:
+        return bool(errors)
+    return repr(doc.data) == repr(expected) and type(doc.data) is type(expected)
+
+
+FRONT_MATTERS = (
+    "title: 标题\ndate: 2026-11-27\ntags: [甲, 乙]\nissue: 16\ndraft: no\nsummary: ~\n",
+    "date: 2026-11-27 08:30:00+08:00\nweight: 1.5e3\nodd: .nan\nbig: 0x1F\nclock: 1:30\nbad: 2026-02-30\n",
+    "attachments:\n  - 附件1.docx\n  - {path: 附件2.pdf, title: 名单}\n",
+    "base: &b {type: info}\nother: *b\n",  # an alias: the same node twice
+    "a: &x 1\nb: *x\n",
+    "<<: {type: info}\ntitle: 标题\n",  # a merge key
+    "tags: !!set {甲, 乙}\n", "list: !!omap [a: 1]\n", "title: !!binary aGk=\n", "title: !custom 1\n",
+    "? [a, b]\n: 1\n", "1: 一\n2.5: 二\ntrue: 三\nnull: 四\n2026-11-27: 五\n", "标题\n", "- a\n- b\n",
+)
+
+
+def test_front_matters_read_as_pyyaml_constructs_them() -> None:
+    for text in FRONT_MATTERS:
+        assert loaded_alike(text), text
+
+
+SCALARS = st.one_of(st.text(max_size=8), st.integers(), st.floats(allow_nan=False), st.booleans(), st.none(),
+                    st.dates(min_value=dt.date(1900, 1, 1)))
+VALUES = st.recursive(SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                                      st.dictionaries(st.text(max_size=5), inner, max_size=3)),
+                      max_leaves=10)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.text(max_size=6), VALUES, max_size=5), st.booleans())
+def test_any_front_matter_reads_as_pyyaml_constructs_it(data: dict[str, object], flow: bool) -> None:
+    assert loaded_alike(yaml.safe_dump(data, allow_unicode=True, default_flow_style=flow))

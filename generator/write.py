@@ -170,12 +170,20 @@ def _link(live: str, spare: str, paths: list[str]) -> None:
         if parent not in made:
             os.makedirs(parent, exist_ok=True)
             made.add(parent)
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(target)
         try:
-            os.link(f"{live}/{path}", target)
-        except OSError:  # a file system without hard links
-            shutil.copyfile(f"{live}/{path}", target)
+            _link_or_copy(f"{live}/{path}", target)
+        except FileExistsError:  # the spare folder's older file: rarely, so not removed first (31,000 calls)
+            os.unlink(target)
+            _link_or_copy(f"{live}/{path}", target)
+
+
+def _link_or_copy(source: str, target: str) -> None:
+    try:
+        os.link(source, target)
+    except FileExistsError:
+        raise
+    except OSError:  # a file system without hard links
+        shutil.copyfile(source, target)
 
 
 def by_folder(paths: list[str]) -> list[list[str]]:

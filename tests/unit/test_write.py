@@ -111,3 +111,14 @@ def test_thousands_of_unchanged_files_in_many_folders_are_all_shared(tmp_path: P
     live = (tmp_path / "output").resolve()
     assert read(tmp_path / "output") == {path: f"{path}={text}" for path, text in changed.items()}
     assert all((live / path).stat().st_nlink == 2 for path in pages if path != "info/5/5/index.html")
+
+
+def test_a_file_the_spare_folder_holds_from_the_build_before_last_is_replaced_by_the_current_one(
+        tmp_path: Path) -> None:
+    tree = OutputTree(tmp_path / "output")
+    tree.write(*files({"a.html": "1"}))  # folder A
+    tree.write(*files({"a.html": "2"}))  # folder B, now current
+    current = (tmp_path / "output").resolve()
+    stats = tree.write(*files({"a.html": "2", "b.html": "1"}))  # back into A, which holds a.html=1
+    assert stats.copied == 1 and read(tmp_path / "output") == {"a.html": "a.html=2", "b.html": "b.html=1"}
+    assert (current / "a.html").read_text() == "a.html=2" and (current / "a.html").stat().st_nlink == 2

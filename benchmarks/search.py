@@ -523,7 +523,7 @@ site = build_site(load(source, config, strings.get("footnote_back", "{}")), conf
                   config.default_audience, dt.datetime(2030, 1, 1))
 started = time.perf_counter()
 with tempfile.TemporaryDirectory() as store:  # one process: the partitions one after another
-    search = index.partitioned(site, "benchmark")
+    search = index.partitioned(site.entries, "benchmark")
     n = sum(len(p.generate()) for p in (*index.context_pages(search, site, source),
                                         *index.Files(search, site, Path(store), None).pages()) if p.generate)
 print(time.perf_counter() - started)

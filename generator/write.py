@@ -170,19 +170,22 @@ def _link(live: str, spare: str, paths: list[str]) -> None:
         if parent not in made:
             os.makedirs(parent, exist_ok=True)
             made.add(parent)
+        source = f"{live}/{path}"
         try:
-            _link_or_copy(f"{live}/{path}", target)
+            _link_or_copy(source, target)
         except FileExistsError:  # the spare folder's older file: rarely, so not removed first (31,000 calls)
             os.unlink(target)
-            _link_or_copy(f"{live}/{path}", target)
+            _link_or_copy(source, target)
 
 
 def _link_or_copy(source: str, target: str) -> None:
     try:
         os.link(source, target)
     except FileExistsError:
-        raise
-    except OSError:  # a file system without hard links
+        raise  # the caller removes the file in the way: a file is never written over in place
+    except OSError:  # a file system without hard links: a new file, whatever error came first
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(target)
         shutil.copyfile(source, target)
 
 

@@ -54,15 +54,14 @@ def test_duplicate_keys_are_rejected_not_silently_dropped() -> None:
 
 
 def loaded_alike(text: str) -> bool:
-    """read_yaml's value is what PyYAML's constructor makes (NaN compared as NaN), or both fail."""
+    """read_yaml's value is what PyYAML's constructor makes (NaN compared as NaN), or both fail
+    (these texts have no key twice, which read_yaml alone refuses)."""
     doc, errors = read_yaml(text, "a.md")
     try:
         expected = yaml.load(text.translate(_INVISIBLE_BREAKS), Loader=_Loader)  # read_yaml reads them as spaces
-    except yaml.YAMLError:
-        return doc is None
-    if doc is None:
-        return bool(errors)
-    return repr(doc.data) == repr(expected) and type(doc.data) is type(expected)
+    except (yaml.YAMLError, ValueError, TypeError, KeyError, AttributeError):
+        return doc is None and bool(errors)
+    return doc is not None and repr(doc.data) == repr(expected) and type(doc.data) is type(expected)
 
 
 FRONT_MATTERS = (
@@ -80,6 +79,16 @@ FRONT_MATTERS = (
 def test_front_matters_read_as_pyyaml_constructs_them() -> None:
     for text in FRONT_MATTERS:
         assert loaded_alike(text), text
+    deep = "a: " + "[" * 600 + "1" + "]" * 600  # deeper than recursion would go
+    assert loaded_alike(deep)
+    doc, _ = read_yaml("base: &b {type: info}\nother: *b\n", "a.md")
+    assert doc is not None and doc.data["base"] is doc.data["other"], "an alias is the same object, as in PyYAML"
+
+
+def test_a_value_not_of_its_tag_s_type_is_an_error_with_its_line() -> None:
+    for value in ("!!bool maybe", "!!timestamp soon", "!!int x"):
+        doc, errors = read_yaml(f"title: 标题\nweight: {value}\n", "a.md", first_line=2)
+        assert doc is None and errors and errors[0].line == 2 and errors[0].message.startswith("YAML error"), value
 
 
 SCALARS = st.one_of(st.text(max_size=8), st.integers(), st.floats(allow_nan=False), st.booleans(), st.none(),

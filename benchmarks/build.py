@@ -876,6 +876,8 @@ def _target(key: str, count: int, row: dict) -> str:
         met = ours is not None and ours <= limit
     if count != at:
         return f"{text} (at {at:,})"
+    if ours is None or (limit == "hugo" and not row.get("hugo")):
+        return f"{text}: not measured"
     return f"{text}: {'met' if met else 'MISSED'}"
 
 

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from generator import build as build_module
 from generator import index, inputs, load
 from generator.build import BuildOptions, build
 from generator.errors import BuildFailed
@@ -264,6 +265,36 @@ def test_a_build_that_cannot_fork_keeps_what_it_read(make_site, monkeypatch, edi
     monkeypatch.setattr(load, "load_file", lambda source, rel, *rest: read.append(rel) or real_read(source, rel, *rest))
     build(BuildOptions(site, output, now=NOW))
     assert read == []
+    assert tree_bytes(output) == clean_build(site)
+
+
+def test_a_build_failing_after_its_index_workers_started_waits_for_them_and_changes_nothing(
+        make_site, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The search partitions start indexing in forked workers before the rest of the model is made:
+    a failure there leaves no worker running and the site as it was."""
+    monkeypatch.setattr(index, "PARTITION_DOCS", 1)
+    monkeypatch.setattr(index, "MIN_PARTITION_DOCS", 1)
+    site = make_site({f"content/info/{n}.md": entry(title=f"第{n}篇", body=f"正文{n}。") for n in "abc"})
+    output = site / "output"
+    build(BuildOptions(site, output, now=NOW))
+    before = tree_bytes(output)
+    write_files(site, {f"content/info/{n}.md": entry(title=f"第{n}篇", body="改过的正文。") for n in "ab"})
+    started = []
+    real_prepare = index.prepare
+    monkeypatch.setattr(index, "prepare", lambda *args: started.append(args[2]) or real_prepare(*args))
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("a bug in the model")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(build_module, "build_site", broken)
+        with pytest.raises(RuntimeError, match="a bug in the model"):
+            build(BuildOptions(site, output, now=NOW))
+    assert started and len(started[0]) == 2, "the edited partitions were not being indexed: the test proves nothing"
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)  # no worker of the failed build is left, running or unwaited
+    assert tree_bytes(output) == before
+    build(BuildOptions(site, output, now=NOW))
     assert tree_bytes(output) == clean_build(site)
 
 

@@ -7,7 +7,6 @@ names the line of the key at fault.
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import hashlib
 import pickle
@@ -67,10 +66,6 @@ class Body:
                  chars: int | None = None):
         self._html, self._text, self.location = html, text, location
         self.chars = len(text or "") if chars is None else chars
-
-    @classmethod
-    def stored(cls, path: str, offset: int, size: int, chars: int) -> Body:
-        return cls(None, None, (path, offset, size), chars)
 
     def _load(self) -> None:
         assert self.location is not None
@@ -170,14 +165,6 @@ class Entry:
     def url(self) -> str:
         """Path of the entry's page below the site root."""
         return f"{self.type}/{self.slug}/"
-
-    def with_body(self, body: Body) -> Entry:
-        """The same entry with its body kept elsewhere (the cache's body file). Not
-        dataclasses.replace, which would make the placement digest again: a tenth of a second
-        for the ten thousand entries a cold build stores."""
-        moved = copy.copy(self)
-        object.__setattr__(moved, "body", body)
-        return moved
 
     def line(self, key: str) -> int:
         keys = self.lines[::2]

@@ -158,7 +158,7 @@ def test_a_stored_body_once_read_is_still_stored_and_pickles_as_its_place(tmp_pa
     store = tmp_path / "bodies.bin"
     data = pickle.dumps(("<p>正文</p>", "正文"))
     store.write_bytes(b"xx" + data)
-    body = Body.stored(str(store), 2, len(data), 2)
+    body = Body(None, None, (str(store), 2, len(data)), 2)
     assert (body.html, body.text) == ("<p>正文</p>", "正文")
     assert body.location == (str(store), 2, len(data))
     again = pickle.loads(pickle.dumps(body))

@@ -456,7 +456,7 @@ def test_a_long_texts_chunk_map_holds_the_positions_the_d_files_give(make_site: 
 
 def test_chunk_files_are_counted_from_the_bodys_length_without_reading_it() -> None:
     def count(summary: str, chars: int) -> int:
-        body = Body.stored("/nonexistent/bodies.bin", 0, 100, chars)  # reading it would raise
+        body = Body(None, None, ("/nonexistent/bodies.bin", 0, 100), chars)  # reading it would raise
         return index.chunk_count(Entry("content/info/a.md", "题", NOW, "info", "a", "internal", summary=summary,
                                        body=body))
 

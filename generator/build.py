@@ -203,7 +203,7 @@ def preview(options: BuildOptions, memory: cache.Memory, listing: inputs.Listing
             # No site page lies in the index's folder (config.RESERVED keeps types and
             # publications out of it), so the index's pages cannot collide with them.
             search = functools.cache(functools.partial(_search_pages, made.site, options.source,
-                                                       tree.cache_folder / "search"))
+                                                       tree.search_store))
             site = made.site
             return Preview(pages, search, made.renderer, made.shared, len(site.entries), made.warnings,
                            next_change(made.loaded.entries, site.now), site.config.clock)
@@ -308,7 +308,7 @@ def _build(options: BuildOptions, progress: Progress, keep: list[object] | None)
             settings, memory = _settings_and_cache(options, tree)
         config = settings.config
         now = config.clock(options.now) if config else dt.datetime.now()  # without a configuration it fails
-        store = tree.cache_folder / "search"
+        store = tree.search_store
         search: index.Partitioned | None = None
         missing: list[int] = []
         indexing: index.Indexing | None = None

@@ -167,7 +167,7 @@ def _indexed_before(output: Path) -> bool:
     from .write import OutputTree
 
     try:
-        with os.scandir(OutputTree(output).cache_folder / "search") as found:
+        with os.scandir(OutputTree(output).search_store) as found:
             return any(True for _ in found)
     except OSError:
         return False

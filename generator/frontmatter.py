@@ -112,10 +112,8 @@ def read_yaml(text: str, path: str, first_line: int = 1) -> tuple[YamlDoc | None
         loader.dispose()
 
 
-_MAP, _SEQ, _STR = "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:str"
+_MAP, _SEQ, _STR, _MERGE = (f"tag:yaml.org,2002:{kind}" for kind in ("map", "seq", "str", "merge"))
 _SCALARS = frozenset({_STR, *(f"tag:yaml.org,2002:{kind}" for kind in ("int", "float", "bool", "null", "timestamp"))})
-
-
 _PLAIN_DEPTH = 32  # _plain_value() recurses, PyYAML's constructor does not: deeper goes to the latter
 
 
@@ -138,7 +136,7 @@ def _plain(node: yaml.Node) -> bool:
             stack += ((item, depth + 1) for item in node.value)
         elif isinstance(node, yaml.MappingNode) and node.tag == _MAP:
             for key, value in node.value:
-                if not isinstance(key, yaml.ScalarNode) or key.tag == "tag:yaml.org,2002:merge":
+                if not isinstance(key, yaml.ScalarNode) or key.tag == _MERGE:
                     return False
                 stack += ((key, depth + 1), (value, depth + 1))
         else:

@@ -131,7 +131,7 @@ def _add_shards(files: dict[str, bytes], prefix: str, found: Occurrences, shards
     order = np.argsort(shard, kind="stable")
     hashes, doc, pos = found.hash[order], found.doc[order], found.pos[order]
     step = shards // SHARD_PASSES
-    cuts = np.searchsorted(shard[order], np.arange(0, shards + 1, step)).tolist()
+    cuts = np.searchsorted(shard, np.arange(0, shards + 1, step), sorter=order).tolist()
     for piece, low in enumerate(range(0, shards, step)):
         numbers = range(low, low + step)
         taken = slice(cuts[piece], cuts[piece + 1])

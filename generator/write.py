@@ -87,6 +87,11 @@ class OutputTree:
     def cache_folder(self) -> Path:
         return self.store / "cache"
 
+    @property
+    def search_store(self) -> Path:
+        """Where the search index's partitions are kept between builds (index.py)."""
+        return self.cache_folder / "search"
+
     def write(self, wanted: dict[str, str], make: Callable[[list[str], Path], None],
               clean: bool = False) -> WriteStats:
         """Bring the spare folder to `wanted` (path -> fingerprint of everything the file depends

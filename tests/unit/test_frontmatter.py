@@ -4,6 +4,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from generator import frontmatter
 from generator.frontmatter import _INVISIBLE_BREAKS, _Loader, read_yaml, split
 
 
@@ -102,3 +103,61 @@ VALUES = st.recursive(SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=
 @given(st.dictionaries(st.text(max_size=6), VALUES, max_size=5), st.booleans())
 def test_any_front_matter_reads_as_pyyaml_constructs_it(data: dict[str, object], flow: bool) -> None:
     assert loaded_alike(yaml.safe_dump(data, allow_unicode=True, default_flow_style=flow))
+
+
+def read_by_pyyaml(text: str, first_line: int) -> tuple[object, object]:
+    """read_yaml without its shortcut for simple front matters (frontmatter._simple)."""
+    original = frontmatter._simple
+    frontmatter._simple = lambda text, first_line: None
+    try:
+        doc, errors = read_yaml(text, "a.md", first_line)
+    finally:
+        frontmatter._simple = original
+    return (None if doc is None else (repr(doc.data), doc.lines)), [str(e) for e in errors]
+
+
+def read_as_editor_sees(text: str, first_line: int) -> tuple[object, object]:
+    doc, errors = read_yaml(text, "a.md", first_line)
+    return (None if doc is None else (repr(doc.data), doc.lines)), [str(e) for e in errors]
+
+
+def test_usual_front_matters_take_the_shortcut_and_read_as_pyyaml_reads_them() -> None:
+    usual = ('title: "关于做好2026年度工作的通知"\ndate: 2026-11-27\ntype: notice\nsource: 市发展改革委\n'
+             "tags: [安全, 改革]\n# 下期续登\nissue: 16\ndraft: no\nsummary:\nauthors:\n  - 张三\n  - '李四'\n"
+             "weight: 1.5\nclock: 1:30\nwhen: 2026-11-27 08:30:00+08:00\nbad: 2026-02-30\nempty: []\n")
+    assert frontmatter._simple(usual, 2) is not None
+    assert read_as_editor_sees(usual, 2) == read_by_pyyaml(usual, 2)
+    doc, _ = read_yaml(usual, "a.md", 2)
+    assert doc is not None and doc.data["draft"] is False and doc.data["date"] == dt.date(2026, 11, 27)
+    assert doc.data["authors"] == ["张三", "李四"] and doc.line("authors", "1") == 13 and doc.data["clock"] == 90
+    awkward = ("tags:\n  - 甲\n - 乙", "tags:\n  - 甲\n    - 乙", "tags: [甲{乙]", "tags: [甲, 乙]]", "title: 标\x07题",
+               "title: '标\ufeff题'", "title: <<", "title: =", "title: 甲: 乙", "title: 甲 # 注", "title: 甲:",
+               "title: \"甲\" # 注", "tags:\n- 甲\ntitle: 乙\n- 丙", "title: 甲\n  乙", "Yes: 甲", "null: 甲")
+    for text in awkward:
+        assert read_as_editor_sees(text, 2) == read_by_pyyaml(text, 2), text
+
+
+# Mostly what editors write, each line at times made awkward by one piece that YAML reads otherwise.
+USUAL = ("标题", "关于 通知", "a", "1", "2026-11-27", "yes", "C#")
+AWKWARD = (":", ": ", "#", " #", "-", "- ", "[", "]", ",", "{", "}", '"', "'", "\\", "!", "&", "*", "|", ">", "%",
+           "@", "`", "?", "No", "~", "null", "-2", "0x1F", "1_000", "1:30", ".inf", "<<", "=", "2026-02-30",
+           "2026-11-27 08:30:00", "\t", "\ufeff", "\x85", "\u2028", "\x07", "\r", "...", " ")
+SCALAR_TEXT = st.lists(st.sampled_from(USUAL * 8 + AWKWARD), min_size=1, max_size=3).map("".join)
+VALUE = st.one_of(SCALAR_TEXT, st.lists(SCALAR_TEXT, max_size=3).map(lambda items: f"[{', '.join(items)}]"),
+                  SCALAR_TEXT.map(lambda s: f'"{s}"'), SCALAR_TEXT.map(lambda s: f"'{s}'"), st.just(""))
+KEYS = st.sampled_from(("title", "tags", "date", "x_1", "_", "source", "issue") * 4
+                       + ("yes", "On", "a-b", "标题", "title "))
+ITEM = st.tuples(st.sampled_from(("  - ",) * 4 + ("- ", "   - ", "-", "  -  ")), SCALAR_TEXT).map("".join)
+BETWEEN = st.sampled_from(("",) * 18 + ("  ", "# 注释", "  # 注释", "  接续", "...", "%YAML 1.1"))
+KEY_LINES = st.tuples(KEYS, st.sampled_from((": ",) * 12 + (":", ":  ", ":\t")), VALUE,
+                      st.lists(ITEM, max_size=3), BETWEEN).map(
+    lambda t: [t[0] + t[1] + t[2], *(t[3] if not t[2] or len(t[3]) == 1 else ()), *([t[4]] if t[4] else ())])
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.lists(KEY_LINES, max_size=4, unique_by=lambda lines: lines[0].split(":")[0]),
+       st.integers(min_value=1, max_value=3))
+def test_any_line_by_line_front_matter_reads_as_pyyaml_reads_it(keys: list[list[str]], first_line: int) -> None:
+    """Values, their types, the key lines, and the errors, with or without the shortcut."""
+    text = "\n".join(line for lines in keys for line in lines)
+    assert read_as_editor_sees(text, first_line) == read_by_pyyaml(text, first_line)

@@ -122,13 +122,14 @@ _PLAIN_DEPTH = 32  # _plain_value() recurses, PyYAML's constructor does not: dee
 
 
 # _simple(): a `key: value` line, a `- item` line, a scalar that may be plain, and what ends one.
-_KEY_LINE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*):(?: +(.*?))? *\Z")
+_KEY_LINE = re.compile(r"([A-Za-z_][A-Za-z0-9_]{0,1023}):(?: +(.*?))? *\Z")  # libyaml: keys up to 1024
 _ITEM_LINE = re.compile(r"( *)- +(.*?) *\Z")
 _QUOTED = re.compile(r'"([^"\\]*)"\Z|\'([^\']*)\'\Z')  # no escape, no quote inside
 _PLAIN_START = re.compile(r"[^-?:,\[\]{}#&*!|>'\"%@` ]")
 _NOT_PLAIN = re.compile(r": |:\Z| #")  # a mapping inside, or a comment after
-_NOT_IN_FLOW = re.compile(r"[,\[\]{}]")
-# What libyaml refuses, and a tab, a carriage return, a byte-order mark: left to PyYAML.
+_NOT_IN_FLOW = re.compile(r"[,\[\]{}:]")  # ':' too: libyaml ends a flow scalar at ':?'
+# What libyaml refuses (controls, surrogates), and a tab, a carriage return, U+0085, a byte-order
+# mark: left to PyYAML.
 _NOT_SIMPLE_CHARACTER = re.compile("[^\x0a\x20-\x7e\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
 
 
@@ -159,7 +160,10 @@ def _simple(text: str, first_line: int) -> tuple[dict[str, Any], dict[KeyPath, i
             return value
         if tag not in _SCALARS:  # `<<`, `=`
             raise _NotSimple
-        return _Loader.yaml_constructors[tag](constructor, yaml.ScalarNode(tag, value))
+        try:
+            return _Loader.yaml_constructors[tag](constructor, yaml.ScalarNode(tag, value))
+        except ValueError as exc:  # `0x_` resolves as an int and is none: PyYAML says so
+            raise _NotSimple from exc
 
     data: dict[str, Any] = {}
     lines: dict[KeyPath, int] = {}

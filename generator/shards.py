@@ -103,5 +103,5 @@ def shared_file(parts: list[bytes]) -> bytes:
             head.append(value & 0x7F | 0x80)
             value >>= 7
         head.append(value)
-    return bytes(head) + b"".join(parts)
+    return b"".join([head, *parts])
 

@@ -132,23 +132,27 @@ def test_usual_front_matters_take_the_shortcut_and_read_as_pyyaml_reads_them() -
     assert doc.data["authors"] == ["张三", "李四"] and doc.line("authors", "1") == 13 and doc.data["clock"] == 90
     awkward = ("tags:\n  - 甲\n - 乙", "tags:\n  - 甲\n    - 乙", "tags: [甲{乙]", "tags: [甲, 乙]]", "title: 标\x07题",
                "title: '标\ufeff题'", "title: <<", "title: =", "title: 甲: 乙", "title: 甲 # 注", "title: 甲:",
-               "title: \"甲\" # 注", "tags:\n- 甲\ntitle: 乙\n- 丙", "title: 甲\n  乙", "Yes: 甲", "null: 甲")
+               "title: \"甲\" # 注", "tags:\n- 甲\ntitle: 乙\n- 丙", "title: 甲\n  乙", "Yes: 甲", "null: 甲",
+               "issue: 0x_", "tags: [x, +0b__]", "tags:\n  - 0x_", "tags: [a:?]", "tags: [b:?c, d]", "tags: [1:30]",
+               "k" * 1025 + ": 甲", "k" * 1024 + ": 甲", "title: 'it''s'", 'title: "a\\"b"', "title: '甲'  ")
     for text in awkward:
         assert read_as_editor_sees(text, 2) == read_by_pyyaml(text, 2), text
 
 
 # Mostly what editors write, each line at times made awkward by one piece that YAML reads otherwise.
 USUAL = ("标题", "关于 通知", "a", "1", "2026-11-27", "yes", "C#")
-AWKWARD = (":", ": ", "#", " #", "-", "- ", "[", "]", ",", "{", "}", '"', "'", "\\", "!", "&", "*", "|", ">", "%",
-           "@", "`", "?", "No", "~", "null", "-2", "0x1F", "1_000", "1:30", ".inf", "<<", "=", "2026-02-30",
-           "2026-11-27 08:30:00", "\t", "\ufeff", "\x85", "\u2028", "\x07", "\r", "...", " ")
-SCALAR_TEXT = st.lists(st.sampled_from(USUAL * 8 + AWKWARD), min_size=1, max_size=3).map("".join)
+# Characters that send a whole front matter to PyYAML (a tab, a control) are left to the list above: here
+# they would make most examples compare PyYAML with itself.
+AWKWARD = (":", ": ", ":?", "#", " #", "-", "- ", "[", "]", ",", "{", "}", '"', "'", "\\", "!", "&", "*", "|", ">",
+           "%", "@", "`", "?", "No", "~", "null", "-2", "0x1F", "0x_", "_", "1_000", "1:30", ".inf", "<<", "=",
+           "2026-02-30", "2026-11-27 08:30:00", "\x85", "\u2028", "...", " ")
+SCALAR_TEXT = st.lists(st.sampled_from(USUAL * 12 + AWKWARD), min_size=1, max_size=3).map("".join)
 VALUE = st.one_of(SCALAR_TEXT, st.lists(SCALAR_TEXT, max_size=3).map(lambda items: f"[{', '.join(items)}]"),
                   SCALAR_TEXT.map(lambda s: f'"{s}"'), SCALAR_TEXT.map(lambda s: f"'{s}'"), st.just(""))
-KEYS = st.sampled_from(("title", "tags", "date", "x_1", "_", "source", "issue") * 4
+KEYS = st.sampled_from(("title", "tags", "date", "x_1", "_", "source", "issue") * 8
                        + ("yes", "On", "a-b", "标题", "title "))
 ITEM = st.tuples(st.sampled_from(("  - ",) * 4 + ("- ", "   - ", "-", "  -  ")), SCALAR_TEXT).map("".join)
-BETWEEN = st.sampled_from(("",) * 18 + ("  ", "# 注释", "  # 注释", "  接续", "...", "%YAML 1.1"))
+BETWEEN = st.sampled_from(("",) * 36 + ("  ", "# 注释", "  # 注释", "  接续", "...", "%YAML 1.1"))
 KEY_LINES = st.tuples(KEYS, st.sampled_from((": ",) * 12 + (":", ":  ", ":\t")), VALUE,
                       st.lists(ITEM, max_size=3), BETWEEN).map(
     lambda t: [t[0] + t[1] + t[2], *(t[3] if not t[2] or len(t[3]) == 1 else ()), *([t[4]] if t[4] else ())])

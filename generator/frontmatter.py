@@ -141,10 +141,10 @@ def _simple(text: str, first_line: int) -> tuple[dict[str, Any], dict[KeyPath, i
     """The data and key lines of a front matter made only of `key: scalar`, `key: [scalar, ...]`
     and `key:` followed by `- scalar` lines (besides blank and comment lines), as PyYAML reads
     it; None for anything else, which goes to PyYAML. Such is nearly every entry's front matter,
-    read here in a third of PyYAML's time (a quarter of loading an entry). A scalar is plain,
-    or quoted without escapes; its type is PyYAML's, resolved and constructed by PyYAML's own
-    tables (`yes` is True, 2026-03-01 a date). Keys are plain names that resolve to strings,
-    each once: a duplicate goes to PyYAML, and from there to its error."""
+    read here in under half of PyYAML's time (reading it took a third of loading an entry). A
+    scalar is plain, or quoted without escapes; its type is PyYAML's, resolved and constructed
+    by PyYAML's own tables (`yes` is True, 2026-03-01 a date). Keys are plain names that
+    resolve to strings, each once: a duplicate goes to PyYAML, and from there to its error."""
     if _NOT_SIMPLE_CHARACTER.search(text):
         return None
     constructor = yaml.constructor.SafeConstructor()  # _Loader's scalar constructors need no parser

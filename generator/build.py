@@ -303,7 +303,7 @@ def _build(options: BuildOptions, progress: Progress, keep: list[object] | None)
     settings, memory = _settings_and_cache(options, tree)
     taken = options.inputs() if options.inputs else inputs.take(options.source, options.output,
                                                                    options.audience, options.drafts)
-    with tree.locked():
+    with tree.locked(), tree.catching_up(options.clean) as catching_up:
         if not settings.unchanged(options.source) or cache.written_since(tree.cache_folder, memory):
             settings, memory = _settings_and_cache(options, tree)
         config = settings.config
@@ -357,7 +357,8 @@ def _build(options: BuildOptions, progress: Progress, keep: list[object] | None)
         keys.update(index.shard_keys(search, made.shared, made_from))
         # The index's files lie in its own folder, which no site page can take (see preview).
         page_at = functools.partial(_page_at, by_path, index.Files(search, site, store, made_from))
-        written = tree.write(keys, functools.partial(_make, page_at, made.renderer, progress), clean=options.clean)
+        written = tree.write(keys, functools.partial(_make, page_at, made.renderer, progress), clean=options.clean,
+                             catching_up=catching_up)
         index.forget_others(search, store)
         inputs.remember(tree.store, taken.fingerprint, now, moments(made.loaded.entries),
                         tree.manifest_path(tree.live_slot() or ""),

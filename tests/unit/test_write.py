@@ -122,3 +122,74 @@ def test_a_file_the_spare_folder_holds_from_the_build_before_last_is_replaced_by
     stats = tree.write(*files({"a.html": "2", "b.html": "1"}))  # back into A, which holds a.html=1
     assert stats.copied == 1 and read(tmp_path / "output") == {"a.html": "a.html=2", "b.html": "b.html=1"}
     assert (current / "a.html").read_text() == "a.html=2" and (current / "a.html").stat().st_nlink == 2
+
+
+def test_a_spare_folder_far_behind_is_linked_while_the_build_goes_on_and_write_finds_it_done(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(write, "CATCH_UP_FROM", 10)
+    pages = {f"info/{n}/index.html": "1" for n in range(40)}
+    tree = OutputTree(tmp_path / "output")
+    tree.write(*files(pages))  # the first build: the spare folder is not there at all
+    catching_up = tree.catch_up()
+    assert catching_up is not None
+    assert not tree.manifest_path("b").exists(), "a spare folder being changed is not trusted meanwhile"
+    changed = {**pages, "info/3/index.html": "2"}
+    planned, make = files(changed)
+    asked: list[str] = []
+
+    def counting(paths: list[str], folder: Path) -> None:
+        asked.extend(paths)
+        make(paths, folder)
+
+    stats = tree.write(planned, counting, catching_up=catching_up)
+    assert asked == ["info/3/index.html"] and (stats.copied, stats.written) == (0, 1)
+    assert read(tmp_path / "output") == {path: f"{path}={text}" for path, text in changed.items()}
+    live = (tmp_path / "output").resolve()
+    assert all((live / path).stat().st_nlink == 2 for path in pages if path != "info/3/index.html")
+    assert tree.catch_up() is None, "one file behind: nothing to do ahead"
+
+
+def test_a_build_failing_while_the_spare_folder_catches_up_leaves_it_caught_up_and_trusted(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(write, "CATCH_UP_FROM", 10)
+    pages = {f"notice/{n}.html": "1" for n in range(30)}
+    tree = OutputTree(tmp_path / "output")
+    tree.write(*files(pages))
+    with pytest.raises(BuildFailed), tree.catching_up(clean=False) as catching_up:
+        assert catching_up is not None
+        raise BuildFailed([])
+    assert tree.manifest(tree.live_slot()) == tree.manifest("b"), "the spare folder holds the live one's files"
+    assert read(tmp_path / ".output.builds/b") == read(tmp_path / "output")
+    stats = tree.write(*files({**pages, "notice/new.html": "1"}))
+    assert (stats.copied, stats.written, stats.kept) == (0, 1, 30)
+
+
+def test_a_spare_folder_of_unknown_content_is_left_to_be_repaired_by_write(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(write, "CATCH_UP_FROM", 10)
+    pages = {f"info/{n}.html": "1" for n in range(30)}
+    tree = OutputTree(tmp_path / "output")
+    tree.write(*files(pages))
+    (tmp_path / ".output.builds/b").mkdir()
+    (tmp_path / ".output.builds/b/stray.html").write_text("from a killed build")
+    assert tree.catch_up() is None
+    tree.write(*files({**pages, "info/0.html": "2"}))
+    assert "stray.html" not in read(tmp_path / "output")
+
+
+def test_after_a_build_that_changed_every_page_the_spare_folder_catches_up_untrusted_until_done(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(write, "CATCH_UP_FROM", 10)
+    tree = OutputTree(tmp_path / "output")
+    tree.write(*files({f"info/{n}.html": "1" for n in range(30)}))  # folder a
+    pages = {f"info/{n}.html": "2" for n in range(30)}
+    tree.write(*files(pages))  # folder b, every page new: a lags by all of them
+    assert tree.manifest_path("a").exists()
+    catching_up = tree.catch_up()
+    assert catching_up is not None
+    assert not tree.manifest_path("a").exists(), "a killed build must not leave a manifest of what was there"
+    catching_up.finish()
+    assert tree.manifest("a") == tree.manifest("b") and read(tmp_path / ".output.builds/a") == read(tmp_path / "output")
+    stats = tree.write(*files({**pages, "info/0.html": "3"}))
+    assert (stats.copied, stats.written) == (0, 1)
+    assert read(tmp_path / "output")["info/0.html"] == "info/0.html=3"

@@ -65,6 +65,11 @@ def start(function: Callable[[Iterator[Item]], Result], items: Sequence[Item], c
     return Started(processes, None)
 
 
+def in_child(function: Callable[[], Result]) -> Started[Result]:
+    """function() in a forked child, while this process goes on; results() waits for it."""
+    return start(lambda _: function(), [None], 1, fork_one=True)
+
+
 def _fork(function: Callable[[Iterator[Item]], Result], items: Sequence[Item], claims: int, step: int
           ) -> tuple[int, int]:
     """A child working through the claims: its pid and the read end of the pipe of its result."""
@@ -129,23 +134,37 @@ class Started(Generic[Result]):
     done: list[Result] | None
 
     def results(self) -> list[Result]:
-        """Wait for every child; the first failure is raised once all have ended."""
+        """Wait for every child; the first failure is raised once all have ended. Interrupted
+        (Ctrl+C in a process that builds), it stops the children left first: none outlives it."""
         if self.done is not None:
             return self.done
         results = []
         failure: BaseException | None = None
-        for pid, read_end in self.children:
-            with os.fdopen(read_end, "rb") as incoming:
-                data = incoming.read()
-            _, status = os.waitpid(pid, 0)
-            if not data:
-                failure = failure or RuntimeError(f"a build worker stopped (status {status})")
-                continue
-            ok, value = pickle.loads(data)
-            if ok:
-                results.append(value)
-            else:
-                failure = failure or value
+        opened = reaped = 0  # children whose pipe was handed to a reader, and that were waited for
+        try:
+            for pid, read_end in self.children:
+                opened += 1
+                with os.fdopen(read_end, "rb") as incoming:
+                    data = incoming.read()
+                _, status = os.waitpid(pid, 0)
+                reaped += 1
+                if not data:
+                    failure = failure or RuntimeError(f"a build worker stopped (status {status})")
+                    continue
+                ok, value = pickle.loads(data)
+                if ok:
+                    results.append(value)
+                else:
+                    failure = failure or value
+        except BaseException:
+            for pid, _ in self.children[reaped:]:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+            for _, read_end in self.children[opened:]:
+                os.close(read_end)
+            self.done = results
+            raise
         self.done = results
         if failure is not None:
             raise failure

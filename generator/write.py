@@ -70,13 +70,19 @@ class OutputTree:
 
     def manifest(self, slot: str | None) -> dict[str, str]:
         """Path -> key of every file of a build folder (pickle: fifty thousand entries load at once)."""
+        return self.trusted_manifest(slot) or {}
+
+    def trusted_manifest(self, slot: str | None) -> dict[str, str] | None:
+        """The manifest of a build folder whose content it tells, or None: a folder without one (or
+        with one that cannot be read) may hold anything, and is repaired file by file."""
         if slot is None:
-            return {}
+            return None
         try:
             with open(self.manifest_path(slot), "rb") as handle:
-                return pickle.load(handle)
+                found = pickle.load(handle)
         except (OSError, pickle.UnpicklingError, EOFError, ValueError):
-            return {}
+            return None
+        return found if isinstance(found, dict) else None
 
     def live_manifest(self) -> dict[str, str]:
         return self.manifest(self.live_slot())
@@ -112,14 +118,14 @@ class OutputTree:
         spare = SLOTS[1] if live == SLOTS[0] else SLOTS[0]
         folder = self.store / spare
         manifest_file = self.manifest_path(spare)
-        spare_manifest = {} if clean else self.manifest(spare)
-        trusted = manifest_file.exists() and not clean
+        trusted = None if clean else self.trusted_manifest(spare)
+        spare_manifest = trusted or {}
         manifest_file.unlink(missing_ok=True)  # from here the spare folder is not trusted
         folder.mkdir(parents=True, exist_ok=True)
-        self._remove_unwanted(folder, wanted, spare_manifest if trusted else None)
+        self._remove_unwanted(folder, wanted, trusted)
         removed = len(set(live_manifest) - set(wanted))  # pages readers will no longer find
         to_copy, to_make = [], []
-        lag = removed  # files the folder now current will differ by, once the spare one
+        lag = removed  # the files by which the live folder, once the spare one, will differ from it
         for path, key in wanted.items():
             live_key = live_manifest.get(path)
             lag += key != live_key
@@ -130,9 +136,9 @@ class OutputTree:
             _check_inside(path)
         self._share_from_live(folder, to_copy)
         make(to_make, folder)
-        manifest_file.write_bytes(pickle.dumps(wanted, protocol=pickle.HIGHEST_PROTOCOL))
-        self._switch(spare)
+        replace_whole(manifest_file, pickle.dumps(wanted, protocol=pickle.HIGHEST_PROTOCOL))
         replace_whole(self.store / LAG, str(lag).encode())
+        self._switch(spare)
         return WriteStats(len(to_make), len(to_copy), kept, removed, True)
 
     def _remove_unwanted(self, folder: Path, wanted: dict[str, str], manifest: dict[str, str] | None) -> None:
@@ -176,26 +182,25 @@ class OutputTree:
             lag = int((self.store / LAG).read_bytes())
         except (OSError, ValueError):
             return None
-        if live is None or lag < CATCH_UP_FROM:
+        if live is None or lag < CATCH_UP_FROM or parallel.workers() < 2:
             return None
         spare = SLOTS[1] if live == SLOTS[0] else SLOTS[0]
         folder, manifest_file = self.store / spare, self.manifest_path(spare)
-        if manifest_file.exists():
-            before = self.manifest(spare)
-        elif not folder.exists() or not any(os.scandir(folder)):
-            before = {}
-        else:
+        before = self.trusted_manifest(spare)
+        if before is None and not _empty(folder):
             return None
-        live_manifest = self.manifest(live)
-        behind = {path: key for path, key in live_manifest.items() if before.get(path) != key}
+        before = before or {}
+        behind = {path: key for path, key in self.manifest(live).items() if before.get(path) != key}
         if len(behind) < CATCH_UP_FROM:
             return None
-        manifest_file.unlink(missing_ok=True)  # from here the spare folder is not trusted
-        folder.mkdir(parents=True, exist_ok=True)
-        # One child, one piece of work: parallel.start hands it the one item it needs none of.
-        linking = parallel.start(functools.partial(_linked_ahead, os.path.realpath(self.link), os.fspath(folder),
-                                                   list(behind)), [None], 1, fork_one=True)
-        return CatchingUp(manifest_file, linking, {**before, **behind})
+        live_folder, paths = os.path.realpath(self.link), list(behind)
+        try:
+            manifest_file.unlink(missing_ok=True)  # from here the spare folder is not trusted
+            folder.mkdir(parents=True, exist_ok=True)
+            linking = parallel.in_child(lambda: _link(live_folder, os.fspath(folder), paths))
+        except OSError:  # no fork to be had: write() does it all, as it would have
+            return None
+        return CatchingUp(manifest_file, self.store / LAG, linking, {**before, **behind})
 
     def _share_from_live(self, folder: Path, paths: list[str]) -> None:
         """Files the new site has as the current one does: hard links, not copies. Safe because
@@ -216,10 +221,12 @@ class OutputTree:
         switch(self.link, self.store / slot)
 
 
-def _linked_ahead(live: str, spare: str, paths: list[str], _: object) -> None:
-    for path in paths:  # as write() checks what it copies
-        _check_inside(path)
-    _link(live, spare, paths)  # in one thread: the build works on the other core
+def _empty(folder: Path) -> bool:
+    try:
+        with os.scandir(folder) as found:
+            return next(found, None) is None
+    except FileNotFoundError:
+        return True
 
 
 @dataclass
@@ -227,18 +234,25 @@ class CatchingUp:
     """Files being linked from the live folder into the spare one (OutputTree.catch_up)."""
 
     manifest_file: Path  # the spare folder's
+    hint: Path  # LAG
     linking: parallel.Started[None]
     manifest: dict[str, str]  # the spare folder's once the linking is done
     finished: bool = False
 
     def finish(self) -> None:
-        """Wait for the linking, then trust the spare folder again: its manifest is written.
-        Idempotent. A failed linking leaves the folder without a manifest, repaired by write()."""
+        """Wait for the linking (interrupted, it stops the child), then trust the spare folder
+        again: its manifest is written. Idempotent. The linking only saves time: if it failed (a
+        file where the live folder has a folder), the spare folder stays without a manifest, and
+        write() repairs it as it would have without."""
         if self.finished:
             return
         self.finished = True
-        self.linking.results()
+        try:
+            self.linking.results()
+        except Exception:
+            return
         replace_whole(self.manifest_file, pickle.dumps(self.manifest, protocol=pickle.HIGHEST_PROTOCOL))
+        replace_whole(self.hint, b"0")
 
 
 CATCH_UP_FROM = 1000  # files the spare folder lags by

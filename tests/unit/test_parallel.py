@@ -334,3 +334,28 @@ def alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] not in "ZX"
     except OSError:
         return False
+
+
+def test_waiting_interrupted_stops_the_children_left_and_returns_with_none_running() -> None:
+    """Ctrl+C in a process that builds while it waits for its workers: none outlives the wait."""
+    def sleeper(_: Iterator[None]) -> None:
+        time.sleep(60)
+
+    started = parallel.start(sleeper, [None, None], 2)
+    pids = [pid for pid, _ in started.children]
+    previous = signal.signal(signal.SIGALRM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    signal.setitimer(signal.ITIMER_REAL, 0.3)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            started.results()
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    for pid in pids:
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)  # already waited for: stopped, not left running
+    assert started.results() == [], "asked again, it does not wait for what is gone"
+
+
+def test_work_in_a_child_returns_its_value() -> None:
+    assert parallel.in_child(lambda: os.getpid()).results()[0] != os.getpid()

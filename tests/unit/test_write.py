@@ -193,3 +193,51 @@ def test_after_a_build_that_changed_every_page_the_spare_folder_catches_up_untru
     stats = tree.write(*files({**pages, "info/0.html": "3"}))
     assert (stats.copied, stats.written) == (0, 1)
     assert read(tmp_path / "output")["info/0.html"] == "info/0.html=3"
+
+
+def test_a_spare_page_the_live_site_no_longer_has_is_not_published_after_catching_up(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(write, "CATCH_UP_FROM", 10)
+    tree = OutputTree(tmp_path / "output")
+    tree.write(*files({**{f"info/{n}.html": "1" for n in range(30)}, "gone.html": "1"}))  # folder a
+    pages = {f"info/{n}.html": "2" for n in range(30)}
+    tree.write(*files(pages))  # folder b: gone.html is gone, a lags by every page
+    catching_up = tree.catch_up()
+    assert catching_up is not None
+    tree.write(*files({**pages, "info/0.html": "3"}), catching_up=catching_up)
+    assert "gone.html" not in read(tmp_path / "output")
+
+
+def test_a_linking_that_fails_only_costs_its_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file in the spare folder where the live one has a folder: the child cannot link, the build
+    does all as it would have without it."""
+    monkeypatch.setattr(write, "CATCH_UP_FROM", 10)
+    tree = OutputTree(tmp_path / "output")
+    tree.write(*files({"x": "1", **{f"info/{n}.html": "1" for n in range(30)}}))  # folder a holds a file x
+    pages = {"x/index.html": "2", **{f"info/{n}.html": "2" for n in range(30)}}
+    tree.write(*files(pages))  # folder b holds a folder x
+    catching_up = tree.catch_up()
+    assert catching_up is not None
+    stats = tree.write(*files({**pages, "info/0.html": "3"}), catching_up=catching_up)
+    assert stats.switched and read(tmp_path / "output") == {
+        path: f"{path}={text}" for path, text in {**pages, "info/0.html": "3"}.items()}
+
+
+def test_a_manifest_that_cannot_be_read_is_no_manifest(tmp_path: Path) -> None:
+    """A build killed while it wrote a folder's manifest: what the folder holds is unknown, and a
+    file there that the site no longer has must not be published."""
+    tree = OutputTree(tmp_path / "output")
+    tree.write(*files({"a.html": "1", "draft.html": "1"}))  # folder a
+    tree.write(*files({"a.html": "2"}))  # folder b
+    tree.manifest_path("a").write_bytes(b"\x80\x05torn")
+    assert tree.trusted_manifest("a") is None
+    tree.write(*files({"a.html": "3"}))  # back into a
+    assert read(tmp_path / "output") == {"a.html": "a.html=3"}
+
+
+def test_a_hint_that_cannot_be_read_starts_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(write, "CATCH_UP_FROM", 10)
+    tree = OutputTree(tmp_path / "output")
+    tree.write(*files({f"info/{n}.html": "1" for n in range(30)}))
+    (tmp_path / ".output.builds" / write.LAG).write_text("many")
+    assert tree.catch_up() is None

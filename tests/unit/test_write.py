@@ -23,6 +23,14 @@ def read(output: Path) -> dict[str, str]:
             for p in output.resolve().rglob("*") if p.is_file()}
 
 
+def built_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pages: dict[str, str]) -> OutputTree:
+    """A site built once; the spare folder catches up from ten files behind."""
+    monkeypatch.setattr(write, "CATCH_UP_FROM", 10)
+    tree = OutputTree(tmp_path / "output")
+    tree.write(*files(pages))
+    return tree
+
+
 def test_each_build_becomes_current_in_one_switch(tmp_path: Path) -> None:
     tree = OutputTree(tmp_path / "output")
     tree.write(*files({"index.html": "1", "info/a/index.html": "1"}))
@@ -126,10 +134,8 @@ def test_a_file_the_spare_folder_holds_from_the_build_before_last_is_replaced_by
 
 def test_a_spare_folder_far_behind_is_linked_while_the_build_goes_on_and_write_finds_it_done(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(write, "CATCH_UP_FROM", 10)
     pages = {f"info/{n}/index.html": "1" for n in range(40)}
-    tree = OutputTree(tmp_path / "output")
-    tree.write(*files(pages))  # the first build: the spare folder is not there at all
+    tree = built_once(tmp_path, monkeypatch, pages)  # the first build: the spare folder is not there at all
     catching_up = tree.catch_up()
     assert catching_up is not None
     assert not tree.manifest_path("b").exists(), "a spare folder being changed is not trusted meanwhile"
@@ -151,10 +157,8 @@ def test_a_spare_folder_far_behind_is_linked_while_the_build_goes_on_and_write_f
 
 def test_a_build_failing_while_the_spare_folder_catches_up_leaves_it_caught_up_and_trusted(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(write, "CATCH_UP_FROM", 10)
     pages = {f"notice/{n}.html": "1" for n in range(30)}
-    tree = OutputTree(tmp_path / "output")
-    tree.write(*files(pages))
+    tree = built_once(tmp_path, monkeypatch, pages)
     with pytest.raises(BuildFailed), tree.catching_up(clean=False) as catching_up:
         assert catching_up is not None
         raise BuildFailed([])
@@ -166,10 +170,8 @@ def test_a_build_failing_while_the_spare_folder_catches_up_leaves_it_caught_up_a
 
 def test_a_spare_folder_of_unknown_content_is_left_to_be_repaired_by_write(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(write, "CATCH_UP_FROM", 10)
     pages = {f"info/{n}.html": "1" for n in range(30)}
-    tree = OutputTree(tmp_path / "output")
-    tree.write(*files(pages))
+    tree = built_once(tmp_path, monkeypatch, pages)
     (tmp_path / ".output.builds/b").mkdir()
     (tmp_path / ".output.builds/b/stray.html").write_text("from a killed build")
     assert tree.catch_up() is None

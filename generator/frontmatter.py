@@ -171,7 +171,8 @@ def _simple(text: str, first_line: int) -> tuple[dict[str, Any], dict[KeyPath, i
     sequence: tuple[str, str | None] | None = None  # the key whose `- item` lines follow; their indent
     try:
         for number, line in enumerate(text.split("\n"), start=first_line):
-            if not line.strip(" ") or line.lstrip(" ")[0] == "#":
+            stripped = line.lstrip(" ")
+            if not stripped or stripped[0] == "#":
                 continue
             if sequence is not None:
                 item = _ITEM_LINE.match(line)

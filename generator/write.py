@@ -115,7 +115,7 @@ class OutputTree:
         live_manifest = {} if clean else self.manifest(live)
         if live and not clean and wanted == live_manifest:
             return WriteStats(0, 0, len(wanted), 0, False)
-        spare = SLOTS[1] if live == SLOTS[0] else SLOTS[0]
+        spare = _other(live)
         folder = self.store / spare
         manifest_file = self.manifest_path(spare)
         trusted = None if clean else self.trusted_manifest(spare)
@@ -184,7 +184,7 @@ class OutputTree:
             return None
         if live is None or lag < CATCH_UP_FROM or parallel.workers() < 2:
             return None
-        spare = SLOTS[1] if live == SLOTS[0] else SLOTS[0]
+        spare = _other(live)
         folder, manifest_file = self.store / spare, self.manifest_path(spare)
         before = self.trusted_manifest(spare)
         if before is None and not _empty(folder):
@@ -219,6 +219,11 @@ class OutputTree:
 
     def _switch(self, slot: str) -> None:
         switch(self.link, self.store / slot)
+
+
+def _other(slot: str | None) -> str:
+    """The build folder that is not `slot` (the spare one, when `slot` is live)."""
+    return SLOTS[1] if slot == SLOTS[0] else SLOTS[0]
 
 
 def _empty(folder: Path) -> bool:

@@ -20,7 +20,13 @@ from typing import Any
 from urllib.parse import quote
 
 import jinja2
+import markupsafe
 from markupsafe import Markup
+
+try:  # as markupsafe itself finds it
+    from markupsafe._speedups import _escape_inner
+except ImportError:  # pragma: no cover - a platform without its compiled part
+    from markupsafe._native import _escape_inner
 
 from . import charts, stats
 from .entry import Attachment, Entry
@@ -72,6 +78,26 @@ class _Context(jinja2.runtime.Context):
                                                 " StopIteration exception")
 
 
+def _escape(value: Any) -> str:
+    """markupsafe.escape for what a template writes out (`{{ value }}`), where Jinja only joins
+    the result into the page or a buffer that it marks safe itself: a plain string does. A build
+    escapes a million values; markupsafe's escape made each a Markup through a Python __new__,
+    400 ns where this takes 50 (tests compare the two)."""
+    if value.__class__ is str:
+        return _escape_inner(value)
+    return markupsafe.escape(value)
+
+
+class _Template(jinja2.Template):
+    @classmethod
+    def from_code(cls, environment: jinja2.Environment, code: Any, globals: MutableMapping[str, Any],
+                  uptodate: Callable[[], bool] | None = None) -> jinja2.Template:
+        template = super().from_code(environment, code, globals, uptodate)
+        # The compiled module's functions all look `escape` up in its namespace.
+        template.root_render_func.__globals__["escape"] = _escape
+        return template
+
+
 class _Environment(jinja2.Environment):
     """Each template's globals are a plain dict, not Jinja's ChainMap over the environment's:
     every include, import and macro call copies them or takes their keys, and through a
@@ -79,6 +105,7 @@ class _Environment(jinja2.Environment):
     globals are set before the first template loads (make_renderer), as Jinja asks anyway."""
 
     context_class = _Context
+    template_class = _Template
 
     def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
         return {**self.globals, **(d or {})}

@@ -1,4 +1,4 @@
-"""The shortcuts around Jinja and Python-Markdown (render._Environment and its _Context,
+"""The shortcuts around Jinja and Python-Markdown (render._Environment, its _Context and _Template,
 markdown._QuickInline and _QuickToc) change no byte of the sample bulletin: built with the libraries' own
 code paths instead, it comes out the same. A release of either library that changed what the
 shortcuts rely on would show here."""

@@ -83,8 +83,11 @@ def _escape(value: Any) -> str:
     the result into the page or a buffer that it marks safe itself: a plain string does. A build
     escapes a million values; markupsafe's escape made each a Markup through a Python __new__,
     400 ns where this takes 50 (tests compare the two)."""
-    if value.__class__ is str:
+    kind = value.__class__
+    if kind is str:
         return _escape_inner(value)
+    if kind is Markup:  # already safe: markupsafe.escape would copy it
+        return value
     return markupsafe.escape(value)
 
 

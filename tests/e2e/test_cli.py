@@ -128,9 +128,11 @@ def test_a_template_syntax_error_names_the_template_and_line(make_site: MakeSite
 
 
 def test_an_undefined_template_variable_names_the_template_and_line(make_site: MakeSite) -> None:
+    """Line 3, though the value is written out with the title of line 2 (render._CodeGenerator)."""
     site = make_site({"content/info/a.md": entry(),
-                      "templates/entry.html": '{% extends "theme/entry.html" %}\n{% block summary %}\n'
-                                              "{{ entry.no_such_field }}{% endblock %}\n"})
+                      "templates/entry.html": '{% extends "theme/entry.html" %}\n'
+                                              "{% block summary %}<p>{{ entry.title }}</p>\n"
+                                              "<p>{{ entry.no_such_field }}</p>{% endblock %}\n"})
     result = run_bulletin("build", "--source", site)
     assert result.returncode == 1
     assert re.search(r"^templates/entry\.html:3: template error: .*no_such_field", result.stderr, re.M), result.stderr

@@ -1,13 +1,20 @@
-"""render._escape, the escape of what templates write out, against markupsafe's own."""
+"""render's changes to Jinja: the escape of what templates write out, against markupsafe's own;
+compiled templates kept between builds."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
 
 import jinja2
 import markupsafe
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from jinja2.compiler import CodeGenerator
 
+from generator import render
 from generator.render import _escape
 
 
@@ -40,3 +47,27 @@ def test_an_undefined_value_is_an_error_as_before() -> None:
         markupsafe.escape(undefined)
     with pytest.raises(jinja2.UndefinedError):
         _escape(undefined)
+
+
+class _Shouting(CodeGenerator):
+    """Another compiler: the template's text comes out in capitals."""
+
+    def _output_const_repr(self, group: Iterable[Any]) -> str:
+        return repr("".join(map(str, group)).upper())
+
+
+@pytest.mark.parametrize("compiler_changes", [False, True])
+def test_a_template_compiled_by_other_code_is_compiled_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                             compiler_changes: bool) -> None:
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates/probe.html").write_text("<p>kept</p>\n", encoding="utf-8")
+    compiled = tmp_path / "compiled"
+    compiled.mkdir()
+    monkeypatch.setattr(render._Environment, "code_generator_class", _Shouting)
+    assert render._environment(tmp_path, compiled).get_template("probe.html").render() == "<P>KEPT</P>\n"
+    monkeypatch.setattr(render._Environment, "code_generator_class", render._CodeGenerator)
+    if compiler_changes:
+        monkeypatch.setattr(render, "_COMPILER", "another version")
+    again = render._environment(tmp_path, compiled).get_template("probe.html").render()
+    # Unchanged, the kept compilation is used (so the test sees the cache at work).
+    assert again == ("<p>kept</p>\n" if compiler_changes else "<P>KEPT</P>\n")

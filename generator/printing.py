@@ -29,4 +29,9 @@ def isolate(html: str, prefix: str, shift: int = 1) -> str:
     def heading(match: re.Match[str]) -> str:
         return f"<{match.group(1)}h{min(6, int(match.group(2)) + shift)}"
 
-    return _HEADING.sub(heading, _TAG.sub(tag, html))
+    # Most bodies have no id, no in-page link, no heading: then the patterns, whose substitution
+    # called back for every tag, have nothing to change (an issue's print edition isolates each
+    # of its items on two pages).
+    if 'id="' in html or 'href="#' in html:
+        html = _TAG.sub(tag, html)
+    return _HEADING.sub(heading, html) if "<h" in html or "</h" in html else html

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
+from generator import printing
 from generator.markdown import Converter
 from generator.printing import isolate
 
@@ -32,3 +36,21 @@ def test_other_links_and_text_that_looks_like_markup_are_left_alone() -> None:
 
 def test_the_deepest_heading_stays_a_heading() -> None:
     assert isolate("<h6>末级</h6>", "p-") == "<h6>末级</h6>"
+
+
+_PIECES = ['<p>', '</p>', '<h2 id="一、">', '</h2>', '<hr>', '<a href="#fn:1">', '<a href="http://x/#y">', '</a>',
+           '<sup id="fnref:1">', '<div\nid="raw">', 'id="text"', 'href="#text"', "<h", "正文", " ", ">", '"']
+
+
+@given(st.lists(st.sampled_from(_PIECES), max_size=12).map("".join), st.integers(0, 3))
+def test_a_body_comes_out_as_if_every_tag_and_heading_were_looked_at(html: str, shift: int) -> None:
+    """isolate skips the patterns when a body has no id, in-page link or heading: the same result."""
+
+    def tag(match):  # type: ignore[no-untyped-def]
+        text = printing._ID.sub(lambda m: m.group(1) + "p-" + m.group(2), match.group(0))
+        return printing._FRAGMENT.sub(lambda m: m.group(1) + "p-" + m.group(2), text)
+
+    def heading(match):  # type: ignore[no-untyped-def]
+        return f"<{match.group(1)}h{min(6, int(match.group(2)) + shift)}"
+
+    assert isolate(html, "p-", shift) == printing._HEADING.sub(heading, printing._TAG.sub(tag, html))

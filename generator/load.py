@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import posixpath
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from stat import S_ISREG
@@ -28,6 +28,7 @@ from .markdown import Converter
 
 MAX_ENTRY_BYTES = 2 * 1024 * 1024
 PARALLEL_FROM = 200  # files to read before it pays to fork workers
+SHARE = 64  # results a reading child sends at once: some 200 KB of entries
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,8 @@ def load(source: Path, config: Config, backlink_title: str = "{}", memory: Memor
         else:
             to_read.append(file)
     children = parallel.workers() if len(to_read) >= PARALLEL_FROM else 1
-    reading = parallel.start(functools.partial(_read_files, source, config, backlink_title), to_read, children)
+    reading = parallel.start(functools.partial(_read_files, source, config, backlink_title), to_read, children,
+                             pieces=True)
     try:
         if meanwhile is not None:
             meanwhile()
@@ -76,14 +78,19 @@ def load(source: Path, config: Config, backlink_title: str = "{}", memory: Memor
 
 
 def _read_files(source: Path, config: Config, backlink_title: str, files: Iterable[SourceFile]
-                ) -> dict[str, FileResult]:
+                ) -> Iterator[dict[str, FileResult]]:
+    """The results of `files`, SHARE at a time: a forked child sends each share as it is made."""
     converter = Converter(config.allow_html, backlink_title)
     results = {}
     for file in files:
         entry, issue, problems = load_file(source, file.rel, config, converter)
         depends = tuple((a.source, a.stat) for a in ((*entry.attachments, *entry.assets) if entry else ()))
         results[file.rel] = FileResult(file.stat, depends, entry, issue, tuple(problems))
-    return results
+        if len(results) == SHARE:
+            yield results
+            results = {}
+    if results:
+        yield results
 
 
 def load_file(source: Path, rel: str, config: Config, converter: Converter

@@ -41,28 +41,35 @@ def fork_map(function: Callable[[Iterator[Item]], Result], items: Sequence[Item]
     return start(function, items, children).results()
 
 
-def start(function: Callable[[Iterator[Item]], Result], items: Sequence[Item], children: int,
-          fork_one: bool = False) -> Started[Result]:
+def start(function: Callable[[Iterator[Item]], Any], items: Sequence[Item], children: int,
+          fork_one: bool = False, pieces: bool = False) -> Started[Any]:
     """Like fork_map, but returns at once: the parent goes on with other work while the children
-    run, and collects their results later. `fork_one`: fork even for a single child.
+    run, and collects their results later. `fork_one`: fork even for a single child. `pieces`:
+    `function` yields its result piece by piece, each sent as soon as it is made, and results()
+    gives every piece of every child: the parent takes them in while the children work, where a
+    result sent at the end was taken after them (0.4 s of a cold build's load at 10,000 entries,
+    with a core idle).
 
     A child takes the next items whenever it is ready for more, so all end at about the same time
     however unequal the items are: with halves fixed in advance one core sat idle for the last
     0.1-0.8 s of each forked stage of a cold build, as costs (file creation above all) vary."""
     children = min(children, len(items))
     if children < (1 if fork_one else 2) or not hasattr(os, "fork"):
-        return Started([], [function(iter(items))] if items else [])
+        if not items:
+            return Started([], [])
+        result = function(iter(items))
+        return Started([], list(result) if pieces else [result])
     claims, step = _claims(len(items))
     processes: list[tuple[int, int]] = []
     try:
         for _ in range(children):
-            processes.append(_fork(function, items, claims, step))
+            processes.append(_fork(function, items, claims, step, pieces))
     except BaseException:  # no fork to be had (a process limit): the children started go too
         _stop(processes)
         raise
     finally:
         os.close(claims)
-    return Started(processes, None)
+    return Started(processes, None, pieces)
 
 
 def in_child(function: Callable[[], Result]) -> Started[Result]:
@@ -70,11 +77,17 @@ def in_child(function: Callable[[], Result]) -> Started[Result]:
     return start(lambda _: function(), [None], 1, fork_one=True)
 
 
-def _fork(function: Callable[[Iterator[Item]], Result], items: Sequence[Item], claims: int, step: int
-          ) -> tuple[int, int]:
-    """A child working through the claims: its pid and the read end of the pipe of its result."""
+def _fork(function: Callable[[Iterator[Item]], Any], items: Sequence[Item], claims: int, step: int,
+          pieces: bool) -> tuple[int, int]:
+    """A child working through the claims: its pid and the read end of the pipe of its messages:
+    (None, piece) for each piece, then (True, result) or (False, exception)."""
     parent = os.getpid()
     read_end, write_end = os.pipe()
+    if pieces:  # Linux: a child gets as far ahead of a busy parent as a megabyte
+        with contextlib.suppress(OSError, AttributeError, ImportError):
+            import fcntl
+
+            fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, PAYLOAD_PIPE)
     try:
         pid = os.fork()
     except BaseException:
@@ -86,11 +99,15 @@ def _fork(function: Callable[[Iterator[Item]], Result], items: Sequence[Item], c
             _die_with(parent)
             os.close(read_end)
             try:
-                payload = pickle.dumps((True, function(_taken(claims, items, step))), protocol=pickle.HIGHEST_PROTOCOL)
+                result = function(_taken(claims, items, step))
+                if pieces:
+                    for piece in result:
+                        _send(write_end, pickle.dumps((None, piece), protocol=pickle.HIGHEST_PROTOCOL))
+                    result = None
+                message = pickle.dumps((True, result), protocol=pickle.HIGHEST_PROTOCOL)
             except BaseException as problem:  # everything must reach the parent
-                payload = _failure(problem)
-            with os.fdopen(write_end, "wb") as out:
-                out.write(payload)
+                message = _failure(problem)
+            _send(write_end, message)
         finally:
             os._exit(0)
     os.close(write_end)
@@ -132,43 +149,64 @@ class Started(Generic[Result]):
 
     children: list[tuple[int, int]]
     done: list[Result] | None
+    pieces: bool = False  # the children send pieces (start), the last message no result
 
     def results(self) -> list[Result]:
         """Wait for every child; the first failure is raised once all have ended. Interrupted
-        (Ctrl+C in a process that builds), it stops the children left first: none outlives it."""
+        (Ctrl+C in a process that builds), it stops the children left first: none outlives it.
+        The children's messages are read as they come, from all at once."""
         if self.done is not None:
             return self.done
-        results = []
+        import selectors
+
+        got: dict[int, list[Any]] = {pid: [] for pid, _ in self.children}
         failure: BaseException | None = None
-        opened = reaped = 0  # children whose pipe was handed to a reader, and that were waited for
+        reading = {read_end: (pid, bytearray()) for pid, read_end in self.children}
+        ended: set[int] = set()  # children that sent their last message
+        reaped: set[int] = set()
         try:
-            for pid, read_end in self.children:
-                opened += 1
-                with os.fdopen(read_end, "rb") as incoming:
-                    data = incoming.read()
-                _, status = os.waitpid(pid, 0)
-                reaped += 1
-                if not data:
-                    failure = failure or RuntimeError(f"a build worker stopped (status {status})")
-                    continue
-                ok, value = pickle.loads(data)
-                if ok:
-                    results.append(value)
-                else:
-                    failure = failure or value
+            with selectors.DefaultSelector() as selector:
+                for read_end in reading:
+                    selector.register(read_end, selectors.EVENT_READ)
+                while reading:
+                    for key, _ in selector.select():
+                        read_end = key.fd
+                        pid, buffer = reading[read_end]
+                        data = os.read(read_end, 1 << 20)
+                        buffer += data
+                        while len(buffer) >= 8 and len(buffer) >= 8 + (size := int.from_bytes(buffer[:8], "little")):
+                            ok, value = pickle.loads(buffer[8:8 + size])
+                            del buffer[:8 + size]
+                            if ok is None:  # a piece
+                                got[pid].append(value)
+                                continue
+                            ended.add(pid)
+                            if not ok:
+                                failure = failure or value
+                            elif not self.pieces:
+                                got[pid].append(value)
+                        if not data:  # the child has ended
+                            selector.unregister(read_end)
+                            os.close(read_end)
+                            del reading[read_end]
+                            _, status = os.waitpid(pid, 0)
+                            reaped.add(pid)
+                            if pid not in ended:
+                                failure = failure or RuntimeError(f"a build worker stopped (status {status})")
         except BaseException:
-            for pid, _ in self.children[reaped:]:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
-            for _, read_end in self.children[opened:]:
-                os.close(read_end)
-            self.done = results
+            for pid, read_end in self.children:
+                if pid not in reaped:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGKILL)
+                    os.waitpid(pid, 0)
+                if read_end in reading:
+                    os.close(read_end)
+            self.done = []
             raise
-        self.done = results
+        self.done = [value for pid, _ in self.children for value in got[pid]]
         if failure is not None:
             raise failure
-        return results
+        return self.done
 
 
 def _die_with(parent: int) -> None:

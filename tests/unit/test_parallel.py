@@ -359,3 +359,45 @@ def test_waiting_interrupted_stops_the_children_left_and_returns_with_none_runni
 
 def test_work_in_a_child_returns_its_value() -> None:
     assert parallel.in_child(lambda: os.getpid()).results()[0] != os.getpid()
+
+
+def pieces_of(items: Iterator[int]) -> Iterator[tuple[int, list[int]]]:
+    """Two pieces per item, each large enough that a child's pieces fill its pipe many times over."""
+    for item in items:
+        yield os.getpid(), [item] * 40_000
+        yield os.getpid(), [-item] * 40_000
+
+
+@pytest.mark.parametrize("children", [1, 2])
+def test_every_piece_of_every_child_reaches_the_parent(children: int) -> None:
+    items = list(range(40))
+    got = parallel.start(pieces_of, items, children, pieces=True).results()
+    assert len(got) == 2 * len(items)
+    assert sorted(piece[0] for _, piece in got) == sorted([*items, *(-item for item in items)])
+    pids = [pid for pid, _ in got]
+    assert (os.getpid() in pids) == (children == 1)
+    assert pids == sorted(pids, key=pids.index), "a child's pieces come together, in the order it made them"
+
+
+def failing_after_a_piece(items: Iterator[int]) -> Iterator[int]:
+    for item in items:
+        yield item
+        if item == 3:
+            raise ValueError("entry 3 is broken")
+
+
+def test_a_failure_after_some_pieces_is_raised_in_the_parent() -> None:
+    with pytest.raises(ValueError, match="entry 3 is broken"):
+        parallel.start(failing_after_a_piece, list(range(8)), 2, pieces=True).results()
+
+
+def killed_after_a_piece(items: Iterator[int]) -> Iterator[int]:
+    for item in items:
+        yield item
+        if item == 3:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+def test_a_child_killed_after_some_pieces_is_a_failure_not_a_short_result() -> None:
+    with pytest.raises(RuntimeError, match="a build worker stopped"):
+        parallel.start(killed_after_a_piece, list(range(8)), 2, pieces=True).results()

@@ -24,12 +24,7 @@ import jinja2
 import markupsafe
 from jinja2 import nodes
 from jinja2.compiler import CodeGenerator, Frame
-from markupsafe import Markup
-
-try:  # as markupsafe itself finds it
-    from markupsafe._speedups import _escape_inner
-except ImportError:  # pragma: no cover - a platform without its compiled part
-    from markupsafe._native import _escape_inner
+from markupsafe import Markup, _escape_inner  # the compiled one where markupsafe has it
 
 from . import charts, stats
 from .entry import Attachment, Entry
@@ -194,7 +189,7 @@ def template_problems(source: Path, compiled: Path | None = None) -> list[Source
     env = _environment(source, compiled)
     # Jinja checks filter names when it compiles: the names are enough, make_renderer
     # installs the filters themselves.
-    env.filters.update(dict.fromkeys(_FILTERS, str))
+    env.filters.update({name: _unfolded(str) for name in _FILTERS})
     errors = []
     for name in env.list_templates(extensions=("html", "xml", "csv")):
         if name.startswith("static/"):
@@ -211,9 +206,22 @@ def make_renderer(source: Path, site: Site, strings: Strings, compiled: Path | N
     env = _environment(source, compiled)
     functions = helpers(site, strings)
     env.globals.update(functions)
-    env.filters.update({k: v for k, v in functions.items() if k in _FILTERS})
+    env.filters.update({k: _unfolded(v) for k, v in functions.items() if k in _FILTERS})
     env.globals.update(fragments(env))
     return Renderer(env, source)
+
+
+def _unfolded(function: Callable[..., Any]) -> Callable[..., Any]:
+    """`function` as a filter that Jinja runs only when rendering. On a literal (`{{ "about/"|url }}`)
+    Jinja runs a filter while it compiles and keeps the result in the compiled template, which
+    later builds reuse whatever their configuration, and which the syntax check compiles with
+    stand-ins for the filters. A filter that asks for the context is never run that early."""
+
+    @jinja2.pass_context
+    def run(_: jinja2.runtime.Context, *args: Any, **kwargs: Any) -> Any:
+        return function(*args, **kwargs)
+
+    return run
 
 
 def fragments(env: jinja2.Environment) -> dict[str, Callable[..., Markup]]:

@@ -138,6 +138,21 @@ def test_an_undefined_template_variable_names_the_template_and_line(make_site: M
     assert re.search(r"^templates/entry\.html:3: template error: .*no_such_field", result.stderr, re.M), result.stderr
 
 
+def test_a_filter_given_a_literal_follows_the_configuration(make_site: MakeSite) -> None:
+    """Jinja runs a filter on a literal while it compiles, and the compiled template is kept
+    between builds: the URL must be the configuration's of each build (and not the one of the
+    check of every template's syntax, which compiles with stand-ins for the filters)."""
+    files = {"content/info/a.md": entry(),
+             "templates/entry.html": '{% extends "theme/entry.html" %}\n'
+                                     '{% block summary %}<a class="mine" href="{{ "about/" | url }}">关于</a>'
+                                     "{% endblock %}\n"}
+    for base in ("one", "two"):
+        site = make_site(files, config=f"url: http://intranet.example/{base}/\n")
+        result = run_bulletin("build", "--source", site)
+        assert result.returncode == 0, result.stderr
+        assert f'<a class="mine" href="/{base}/about/">' in (site / "output/info/a/index.html").read_text()
+
+
 def test_a_template_sees_no_site_wide_data(make_site: MakeSite) -> None:
     """A page shows only what its context holds, so that a page is made again whenever what it shows
     changes: a template reading the whole site would show stale data after an edit elsewhere."""

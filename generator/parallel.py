@@ -48,7 +48,8 @@ def start(function: Callable[[Iterator[Item]], Any], items: Sequence[Item], chil
     `function` yields its result piece by piece, each sent as soon as it is made, and results()
     gives every piece of every child: the parent takes them in while the children work, where a
     result sent at the end was taken after them (0.4 s of a cold build's load at 10,000 entries,
-    with a core idle).
+    with a core idle). Until the parent reads, a child goes on as far as its pipe holds (a
+    megabyte on Linux), then waits.
 
     A child takes the next items whenever it is ready for more, so all end at about the same time
     however unequal the items are: with halves fixed in advance one core sat idle for the last
@@ -98,14 +99,20 @@ def _fork(function: Callable[[Iterator[Item]], Any], items: Sequence[Item], clai
         try:
             _die_with(parent)
             os.close(read_end)
+            whole = True  # no message is cut short in the pipe
             try:
                 result = function(_taken(claims, items, step))
                 if pieces:
                     for piece in result:
-                        _send(write_end, pickle.dumps((None, piece), protocol=pickle.HIGHEST_PROTOCOL))
+                        message = pickle.dumps((None, piece), protocol=pickle.HIGHEST_PROTOCOL)
+                        whole = False
+                        _send(write_end, message)
+                        whole = True
                     result = None
                 message = pickle.dumps((True, result), protocol=pickle.HIGHEST_PROTOCOL)
             except BaseException as problem:  # everything must reach the parent
+                if not whole:  # (Ctrl+C) what followed would be read as the rest of the cut message
+                    os._exit(1)
                 message = _failure(problem)
             _send(write_end, message)
         finally:
@@ -150,14 +157,17 @@ class Started(Generic[Result]):
     children: list[tuple[int, int]]
     done: list[Result] | None
     pieces: bool = False  # the children send pieces (start), the last message no result
+    failure: BaseException | None = None  # raised again when results() is asked again
 
     def results(self) -> list[Result]:
         """Wait for every child; the first failure is raised once all have ended. Interrupted
         (Ctrl+C in a process that builds), it stops the children left first: none outlives it.
         The children's messages are read as they come, from all at once."""
         if self.done is not None:
+            if self.failure is not None:
+                raise self.failure
             return self.done
-        import selectors
+        import selectors  # here, where there are children: one-process work never needs it
 
         got: dict[int, list[Any]] = {pid: [] for pid, _ in self.children}
         failure: BaseException | None = None
@@ -187,8 +197,8 @@ class Started(Generic[Result]):
                                 got[pid].append(value)
                         if not data:  # the child has ended
                             selector.unregister(read_end)
+                            del reading[read_end]  # first: interrupted, this descriptor is not closed twice
                             os.close(read_end)
-                            del reading[read_end]
                             _, status = os.waitpid(pid, 0)
                             reaped.add(pid)
                             if pid not in ended:
@@ -198,12 +208,14 @@ class Started(Generic[Result]):
                 if pid not in reaped:
                     with contextlib.suppress(ProcessLookupError):
                         os.kill(pid, signal.SIGKILL)
-                    os.waitpid(pid, 0)
+                    with contextlib.suppress(ChildProcessError):  # waited for just before the interrupt
+                        os.waitpid(pid, 0)
                 if read_end in reading:
                     os.close(read_end)
             self.done = []
             raise
         self.done = [value for pid, _ in self.children for value in got[pid]]
+        self.failure = failure
         if failure is not None:
             raise failure
         return self.done

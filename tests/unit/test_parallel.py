@@ -362,21 +362,29 @@ def test_work_in_a_child_returns_its_value() -> None:
 
 
 def pieces_of(items: Iterator[int]) -> Iterator[tuple[int, list[int]]]:
-    """Two pieces per item, each large enough that a child's pieces fill its pipe many times over."""
+    """Two pieces per item, each large enough that a child's pieces fill its pipe many times over;
+    an item takes long enough that both children take some."""
     for item in items:
+        time.sleep(0.01)
         yield os.getpid(), [item] * 40_000
-        yield os.getpid(), [-item] * 40_000
+        yield os.getpid(), [-item - 1] * 40_000
 
 
 @pytest.mark.parametrize("children", [1, 2])
 def test_every_piece_of_every_child_reaches_the_parent(children: int) -> None:
     items = list(range(40))
     got = parallel.start(pieces_of, items, children, pieces=True).results()
-    assert len(got) == 2 * len(items)
-    assert sorted(piece[0] for _, piece in got) == sorted([*items, *(-item for item in items)])
+    assert sorted(piece[0] for _, piece in got) == sorted([*items, *(-item - 1 for item in items)])
     pids = [pid for pid, _ in got]
-    assert (os.getpid() in pids) == (children == 1)
-    assert pids == sorted(pids, key=pids.index), "a child's pieces come together, in the order it made them"
+    if children == 1:
+        assert set(pids) == {os.getpid()}
+    else:
+        assert len(set(pids) - {os.getpid()}) == 2, "both children sent pieces"
+    assert pids == sorted(pids, key=pids.index), "a child's pieces come together"
+    for pid in set(pids):
+        made = [piece[0] for by, piece in got if by == pid]
+        assert made[::2] == sorted(made[::2]) and made[1::2] == [-item - 1 for item in made[::2]], \
+            "in the order the child made them"
 
 
 def failing_after_a_piece(items: Iterator[int]) -> Iterator[int]:
@@ -401,3 +409,20 @@ def killed_after_a_piece(items: Iterator[int]) -> Iterator[int]:
 def test_a_child_killed_after_some_pieces_is_a_failure_not_a_short_result() -> None:
     with pytest.raises(RuntimeError, match="a build worker stopped"):
         parallel.start(killed_after_a_piece, list(range(8)), 2, pieces=True).results()
+
+
+def test_a_child_that_dies_in_the_middle_of_a_message_is_a_failure(monkeypatch: pytest.MonkeyPatch) -> None:
+    def cut_short(fd: int, data: bytes) -> None:  # what a child killed while sending leaves
+        os.write(fd, len(data).to_bytes(8, "little") + data[:len(data) // 2])
+        os._exit(0)
+
+    monkeypatch.setattr(parallel, "_send", cut_short)  # in the children, forked after it
+    with pytest.raises(RuntimeError, match="a build worker stopped"):
+        parallel.start(pieces_of, list(range(8)), 2, pieces=True).results()
+
+
+def test_a_failure_is_raised_again_when_the_results_are_asked_again() -> None:
+    started = parallel.start(failing_after_a_piece, list(range(8)), 2, pieces=True)
+    for _ in range(2):
+        with pytest.raises(ValueError, match="entry 3 is broken"):
+            started.results()

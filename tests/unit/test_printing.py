@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -46,11 +48,11 @@ _PIECES = ['<p>', '</p>', '<h2 id="一、">', '</h2>', '<hr>', '<a href="#fn:1">
 def test_a_body_comes_out_as_if_every_tag_and_heading_were_looked_at(html: str, shift: int) -> None:
     """isolate skips the patterns when a body has no id, in-page link or heading: the same result."""
 
-    def tag(match):  # type: ignore[no-untyped-def]
+    def tag(match: re.Match[str]) -> str:
         text = printing._ID.sub(lambda m: m.group(1) + "p-" + m.group(2), match.group(0))
         return printing._FRAGMENT.sub(lambda m: m.group(1) + "p-" + m.group(2), text)
 
-    def heading(match):  # type: ignore[no-untyped-def]
+    def heading(match: re.Match[str]) -> str:
         return f"<{match.group(1)}h{min(6, int(match.group(2)) + shift)}"
 
     assert isolate(html, "p-", shift) == printing._HEADING.sub(heading, printing._TAG.sub(tag, html))

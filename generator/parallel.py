@@ -84,11 +84,8 @@ def _fork(function: Callable[[Iterator[Item]], Any], items: Sequence[Item], clai
     (None, piece) for each piece, then (True, result) or (False, exception)."""
     parent = os.getpid()
     read_end, write_end = os.pipe()
-    if pieces:  # Linux: a child gets as far ahead of a busy parent as a megabyte
-        with contextlib.suppress(OSError, AttributeError, ImportError):
-            import fcntl
-
-            fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, PAYLOAD_PIPE)
+    if pieces:  # a child gets as far ahead of a busy parent as the pipe holds
+        _widen(write_end)
     try:
         pid = os.fork()
     except BaseException:
@@ -184,9 +181,7 @@ class Started(Generic[Result]):
                         pid, buffer = reading[read_end]
                         data = os.read(read_end, 1 << 20)
                         buffer += data
-                        while len(buffer) >= 8 and len(buffer) >= 8 + (size := int.from_bytes(buffer[:8], "little")):
-                            ok, value = pickle.loads(buffer[8:8 + size])
-                            del buffer[:8 + size]
+                        for ok, value in _messages(buffer):
                             if ok is None:  # a piece
                                 got[pid].append(value)
                                 continue
@@ -219,6 +214,23 @@ class Started(Generic[Result]):
         if failure is not None:
             raise failure
         return self.done
+
+
+def _widen(write_end: int) -> None:
+    """Let a pipe hold PAYLOAD_PIPE bytes before its writer waits (Linux; elsewhere as it is)."""
+    with contextlib.suppress(OSError, AttributeError, ImportError):
+        import fcntl  # where there is fork
+
+        fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, PAYLOAD_PIPE)
+
+
+def _messages(buffer: bytearray) -> Iterator[Any]:
+    """The whole framed messages (_send) at the start of `buffer`, unpickled, each taken out of it
+    as it is yielded; an incomplete last one stays for the next read."""
+    while len(buffer) >= 8 and len(buffer) >= 8 + (size := int.from_bytes(buffer[:8], "little")):
+        message = pickle.loads(buffer[8:8 + size])
+        del buffer[:8 + size]
+        yield message
 
 
 def _die_with(parent: int) -> None:
@@ -416,11 +428,8 @@ def ahead(first: Callable[[], object], then: Callable[[Callable[[], Payload], Sp
     sys.stdout.flush()  # what is buffered now would otherwise be written twice
     sys.stderr.flush()
     parent = os.getpid()
-    import fcntl  # where there is fork
-
     read_end, write_end = os.pipe()
-    with contextlib.suppress(OSError, AttributeError):  # Linux: the payload, 0.7 MB at 10,000 files, at once
-        fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, PAYLOAD_PIPE)
+    _widen(write_end)  # the payload, 0.7 MB at 10,000 files, at once
     requests_read, requests_write = os.pipe()
     replies_read, replies_write = os.pipe()
     # Ctrl-C reaches both processes: only this one answers it (the child dies with it), and not

@@ -116,7 +116,7 @@ class _CodeGenerator(CodeGenerator):
                 if not (finalize.const or isinstance(child, nodes.TemplateData)):
                     raise nodes.Impossible()
                 const = self._output_child_to_const(child, frame, finalize)
-            except (nodes.Impossible, Exception):  # computed when rendering, as Jinja does
+            except Exception:  # nodes.Impossible, or any other: computed when rendering, as Jinja does
                 body.append(child)
                 continue
             if body and isinstance(body[-1], list):

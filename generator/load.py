@@ -57,6 +57,8 @@ def load(source: Path, config: Config, backlink_title: str = "{}", memory: Memor
         else:
             to_read.append(file)
     children = parallel.workers() if len(to_read) >= PARALLEL_FROM else 1
+    if children > 1:
+        from . import pymarkdown  # noqa: F401 -- before the fork: the children share it, loaded once
     reading = parallel.start(functools.partial(_read_files, source, config, backlink_title), to_read, children,
                              pieces=True)
     try:

@@ -68,7 +68,7 @@ class Issue:
             return f"{self.publication.key}/{self.year}/{self.number}/"
         return f"{self.publication.key}/{self.number}/"
 
-    @property
+    @functools.cached_property  # pages ask it of every issue: a publication page, 121 times
     def date(self) -> dt.datetime:
         if self.info and self.info.date:
             return self.info.date

@@ -95,9 +95,6 @@ class Config:
         """`moment` on the site's clock: one with an offset is converted, a naive one is taken as is."""
         return moment if moment.tzinfo is None else moment.astimezone(self.zone).replace(tzinfo=None)
 
-    def audience_rank(self, audience: str) -> int:
-        return list(self.audiences).index(audience)
-
 
 def default_config() -> Config:
     config, errors = parse_config(DEFAULT_YAML, "(default configuration)")

@@ -13,6 +13,7 @@ import datetime as dt
 import functools
 import hashlib
 import itertools
+import operator
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -155,14 +156,6 @@ class Site:
         return [e for e in self.entries if e.type == type_key][:HOME_LATEST]
 
 
-def is_published(entry: Entry, config: Config, audience: str, now: dt.datetime,
-                 drafts: bool) -> bool:
-    return (config.audience_rank(entry.audience) <= config.audience_rank(audience)
-            and (drafts or not entry.draft)
-            and (entry.publish_at is None or entry.publish_at <= now)
-            and (entry.expire_at is None or entry.expire_at > now))
-
-
 def moments(entries: Iterable[Entry]) -> list[dt.datetime]:
     """Where the clock alone changes what the entries make: embargoes, expiries, pins."""
     return [m for e in entries for m in (e.publish_at, e.expire_at, e.pinned_until) if m]
@@ -240,9 +233,15 @@ def _issue_file_problems(loaded: Loaded, config: Config) -> list[SourceError]:
 
 def published_entries(loaded: Loaded, config: Config, audience: str, now: dt.datetime,
                       drafts: bool = False) -> list[Entry]:
-    """The entries this audience sees now, newest first (by date, then path): the site's entries."""
-    return sorted((e for e in loaded.entries if is_published(e, config, audience, now, drafts)),
-                  key=lambda e: (e.date, e.path), reverse=True)
+    """The entries this audience sees now, newest first (by date, then path): the site's entries.
+    An entry is seen by its own audience level and the levels above it (config.audiences)."""
+    rank = {level: number for number, level in enumerate(config.audiences)}
+    seen = rank[audience]
+    published = [e for e in loaded.entries
+                 if rank[e.audience] <= seen and (drafts or not e.draft)
+                 and (e.publish_at is None or e.publish_at <= now) and (e.expire_at is None or e.expire_at > now)]
+    published.sort(key=operator.attrgetter("date", "path"), reverse=True)
+    return published
 
 
 def build_site(loaded: Loaded, config: Config, audience: str, now: dt.datetime,

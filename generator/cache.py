@@ -31,7 +31,7 @@ from .errors import SourceError
 from .inputs import Listing, StatKey, stat_key
 from .issuefile import IssueInfo
 
-VERSION = 11  # 11: a stored body keeps its location once read
+VERSION = 12  # 12: bodies stored as UTF-8, not pickled
 INDEX = "files.pickle"
 JOURNAL = "files.journal"
 BODIES = "bodies*.bin"  # one file, bodies-<random>.bin, and its predecessor for a build
@@ -158,21 +158,24 @@ def write(folder: Path, memory: Memory) -> None:
             body = entry.body
             if body.location and not fresh:
                 continue
-            data = pickle.dumps((body.html, body.text), protocol=pickle.HIGHEST_PROTOCOL)
+            data = body.stored()
             offset = out.tell()
-            out.write(data)
+            out.writelines(data)
             # In place, the text kept for this build's pages (copying a first build's 10,000 entries
             # took 0.1 s). A body without a place is a new result's, and a fresh body file writes a
             # new base: either way the record below holds the place.
-            body.location = (str(bodies), offset, len(data))
+            body.location = (str(bodies), offset, sum(map(len, data)))
     results = memory.results
-    changed = {rel: r for rel, r in results.items() if memory.stored.get(rel) is not r}
-    removed = [rel for rel in memory.stored if rel not in results]
-    record = pickle.dumps((memory.base, changed, removed,
-                           memory.derived if memory.derived != memory.stored_derived else None),
-                          protocol=pickle.HIGHEST_PROTOCOL)
     base = folder / INDEX
-    if fresh or not memory.base or not base.exists() or memory.journal + len(record) > base.stat().st_size // 4:
+    record = b""
+    anew = fresh or not memory.base or not base.exists()
+    if not anew:  # the record of a first build would hold every result, for nothing (0.15 s)
+        changed = {rel: r for rel, r in results.items() if memory.stored.get(rel) is not r}
+        removed = [rel for rel in memory.stored if rel not in results]
+        record = pickle.dumps((memory.base, changed, removed,
+                               memory.derived if memory.derived != memory.stored_derived else None),
+                              protocol=pickle.HIGHEST_PROTOCOL)
+    if anew or memory.journal + len(record) > base.stat().st_size // 4:
         memory.base = os.urandom(8).hex()
         temporary = folder / f"{INDEX}.new"
         with open(temporary, "wb") as handle:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import pickle
 import posixpath
 import re
 import sys
@@ -67,12 +66,23 @@ class Body:
         self._html, self._text, self.location = html, text, location
         self.chars = len(text or "") if chars is None else chars
 
+    def stored(self) -> tuple[bytes, bytes, bytes]:
+        """The body as a body file holds it (joined, they are `location`'s bytes): the length of
+        its HTML in UTF-8, the HTML, the text. Not a pickle: pickling a string keeps a UTF-8 copy
+        of it in the string, 30 MB of fresh memory at 10,000 entries in the process that writes
+        the cache, which took 0.3 s of a cold build's CPU in page faults."""
+        html, text = self.html.encode("utf-8", "surrogatepass"), self.text.encode("utf-8", "surrogatepass")
+        return len(html).to_bytes(4, "little"), html, text
+
     def _load(self) -> None:
         assert self.location is not None
         path, offset, size = self.location
         with open(path, "rb") as handle:
             handle.seek(offset)
-            self._html, self._text = pickle.loads(handle.read(size))
+            data = handle.read(size)
+        split = 4 + int.from_bytes(data[:4], "little")
+        self._html = data[4:split].decode("utf-8", "surrogatepass")
+        self._text = data[split:].decode("utf-8", "surrogatepass")
 
     @property
     def html(self) -> str:

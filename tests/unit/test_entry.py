@@ -156,7 +156,7 @@ def test_all_errors_of_a_file_are_reported_together(tmp_path: Path) -> None:
 
 def test_a_stored_body_once_read_is_still_stored_and_pickles_as_its_place(tmp_path: Path) -> None:
     store = tmp_path / "bodies.bin"
-    data = pickle.dumps(("<p>正文</p>", "正文"))
+    data = b"".join(Body("<p>正文</p>", "正文").stored())
     store.write_bytes(b"xx" + data)
     body = Body(None, None, (str(store), 2, len(data)), 2)
     assert (body.html, body.text) == ("<p>正文</p>", "正文")
@@ -166,3 +166,18 @@ def test_a_stored_body_once_read_is_still_stored_and_pickles_as_its_place(tmp_pa
     assert (again.text, again.location) == ("正文", body.location)
     fresh = pickle.loads(pickle.dumps(Body("<p>新</p>", "新")))
     assert (fresh.html, fresh.text, fresh.location) == ("<p>新</p>", "新", None)
+
+
+def test_a_body_comes_back_from_its_stored_bytes_as_it_was(tmp_path: Path) -> None:
+    store = tmp_path / "bodies.bin"
+    bodies = [Body("", ""), Body("<p>𠮷野家 &amp; 乙</p>", "𠮷野家 & 乙"), Body("<p>a</p>\n<p>b</p>", "a\nb")]
+    places, at = [], 0
+    with open(store, "wb") as out:
+        for body in bodies:
+            data = b"".join(body.stored())
+            out.write(data)
+            places.append((str(store), at, len(data)))
+            at += len(data)
+    for body, place in zip(bodies, places, strict=True):
+        read = Body(None, None, place, body.chars)
+        assert (read.html, read.text) == (body.html, body.text)

@@ -172,11 +172,12 @@ def test_a_spare_folder_of_unknown_content_is_left_to_be_repaired_by_write(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     pages = {f"info/{n}.html": "1" for n in range(30)}
     tree = built_once(tmp_path, monkeypatch, pages)
-    (tmp_path / ".output.builds/b").mkdir()
-    (tmp_path / ".output.builds/b/stray.html").write_text("from a killed build")
+    (tmp_path / ".output.builds/b/info/old").mkdir(parents=True)
+    for stray in ("stray.html", "info/stray.html", "info/old/index.html"):
+        (tmp_path / ".output.builds/b" / stray).write_text("from a killed build")
     assert tree.catch_up() is None
     tree.write(*files({**pages, "info/0.html": "2"}))
-    assert "stray.html" not in read(tmp_path / "output")
+    assert read(tmp_path / "output") == {path: f"{path}={text}" for path, text in {**pages, "info/0.html": "2"}.items()}
 
 
 def test_after_a_build_that_changed_every_page_the_spare_folder_catches_up_untrusted_until_done(

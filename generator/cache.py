@@ -163,7 +163,7 @@ def write(folder: Path, memory: Memory) -> None:
             out.writelines(data)
             # In place, the text kept for this build's pages (copying a first build's 10,000 entries
             # took 0.1 s). A body without a place is a new result's, and a fresh body file writes a
-            # new base: either way the record below holds the place.
+            # new base: either way the journal's record or the new base holds the place.
             body.location = (str(bodies), offset, sum(map(len, data)))
     results = memory.results
     base = folder / INDEX

@@ -123,7 +123,7 @@ def _build(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from . import parallel
     from .inputs import nothing_to_build
 
-    # The child that builds loads the generator's libraries (60 ms) and reads the cache while this
+    # The child that builds loads the generator's libraries (60-130 ms) and reads the cache while this
     # process walks content/ to find out whether there is anything to build (60 ms at 10,000
     # files), and waits for what the walk found only before it reads any source. Then this
     # process, which would only wait, loads numpy and indexes the search partition of an edit

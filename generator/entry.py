@@ -81,6 +81,8 @@ class Body:
             handle.seek(offset)
             data = handle.read(size)
         split = 4 + int.from_bytes(data[:4], "little")
+        if len(data) != size or split > size:  # cache.read checked the file's size, not this
+            raise OSError(f"a stored body in {path} is damaged: build again with --clean")
         self._html = data[4:split].decode("utf-8", "surrogatepass")
         self._text = data[split:].decode("utf-8", "surrogatepass")
 

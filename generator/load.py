@@ -57,8 +57,11 @@ def load(source: Path, config: Config, backlink_title: str = "{}", memory: Memor
         else:
             to_read.append(file)
     children = parallel.workers() if len(to_read) >= PARALLEL_FROM else 1
-    if children > 1:
-        from . import pymarkdown  # noqa: F401 -- before the fork: the children share it, loaded once
+    if children > 1:  # before the fork: the children share them, loaded once
+        from . import pymarkdown  # noqa: F401
+
+        if config.allow_html:
+            import nh3  # noqa: F401
     reading = parallel.start(functools.partial(_read_files, source, config, backlink_title), to_read, children,
                              pieces=True)
     try:

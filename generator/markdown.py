@@ -8,8 +8,9 @@ Other relative links (images, files) are published next to the entry.
 
 `markdown.Markdown` is stateful and not thread safe (python-markdown#812):
 one `Converter` per worker, reset per entry (#305). A body that can only be
-paragraphs, as most Chinese prose, is made without it, and a process that
-meets no other body never loads Python-Markdown (40 ms of a build after an edit).
+paragraphs, as most Chinese prose, is made without it, and a build after an
+edit to such a body never loads Python-Markdown (40 ms). A build that forks
+readers loads it before the fork (load.py), for the readers to share.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-
 WRAPPED = re.compile(f"(?<=[{_CJK}])[ \t]*\n[ \t]*(?=[{_CJK}])")
 
 
-# What a body must not hold for Python-Markdown, with this module's extensions, to make nothing
+# What a body must not hold for Python-Markdown, with the extensions of pymarkdown.py, to make nothing
 # of it but paragraphs: any character an inline pattern, an attribute list, a table, a fence or
 # raw HTML needs, or an entity or a control character; a line that starts with what opens a block
 # (heading, list, quote, rule, setext underline, definition, indented code) or that ends in a

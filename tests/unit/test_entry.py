@@ -181,3 +181,11 @@ def test_a_body_comes_back_from_its_stored_bytes_as_it_was(tmp_path: Path) -> No
     for body, place in zip(bodies, places, strict=True):
         read = Body(None, None, place, body.chars)
         assert (read.html, read.text) == (body.html, body.text)
+
+
+def test_a_damaged_stored_body_is_an_error_that_says_what_to_do(tmp_path: Path) -> None:
+    store = tmp_path / "bodies.bin"
+    data = b"".join(Body("<p>正文</p>", "正文").stored())
+    store.write_bytes(data[:-3])  # cut short, as a file system might leave it
+    with pytest.raises(OSError, match="--clean"):
+        _ = Body(None, None, (str(store), 0, len(data)), 2).html

@@ -30,6 +30,17 @@ def test_links_to_entries_become_placeholders_with_their_line() -> None:
     assert body.links == (("content/notice/2026/b.md", 7),)
 
 
+def test_a_converter_tells_each_body_only_its_own_links() -> None:
+    """One converter reads a reader's every file: what one body links to is not another's."""
+    converter = Converter(False)
+    linking = converter.convert("详见[通知](../../notice/2026/b.md)与![图](图1.png)。\n", PATH, body_line=5)
+    plain = converter.convert("第一段。\n\n第二段。\n", PATH, body_line=5)
+    other = converter.convert("见[报告](../../report/2026/c.md)。\n", PATH, body_line=5)
+    assert (linking.links, linking.assets) == ((("content/notice/2026/b.md", 5),), (("content/info/2026/图1.png", 5),))
+    assert (plain.links, plain.assets, plain.outside) == ((), (), ())
+    assert (other.links, other.assets) == ((("content/report/2026/c.md", 5),), ())
+
+
 def test_link_leaving_content_is_reported() -> None:
     body = convert("[x](../../../../etc/passwd)\n")
     assert body.outside and body.outside[0][1] == 5

@@ -178,6 +178,7 @@ def test_a_spare_folder_of_unknown_content_is_left_to_be_repaired_by_write(
     assert tree.catch_up() is None
     tree.write(*files({**pages, "info/0.html": "2"}))
     assert read(tmp_path / "output") == {path: f"{path}={text}" for path, text in {**pages, "info/0.html": "2"}.items()}
+    assert not (tmp_path / "output/info/old").exists(), "a folder emptied of strays goes too"
 
 
 def test_after_a_build_that_changed_every_page_the_spare_folder_catches_up_untrusted_until_done(

@@ -85,7 +85,8 @@ def read_yaml(text: str, path: str, first_line: int = 1) -> tuple[YamlDoc | None
     """Parse one YAML document; `first_line` is the file line of the text's first line."""
     # Word and web pages paste U+2028, U+2029 and U+0085, which YAML counts as line breaks and
     # an editor does not: read them as spaces, so lines and values stay what the editor sees.
-    text = text.translate(_INVISIBLE_BREAKS)
+    if "\u2028" in text or "\u2029" in text or "\x85" in text:  # translate() takes 11 µs of Chinese text
+        text = text.translate(_INVISIBLE_BREAKS)
     simple = _simple(text, first_line)
     if simple is not None:
         return YamlDoc(*simple, first_line), []

@@ -70,7 +70,7 @@ class Body:
         """The body as a body file holds it (joined, they are `location`'s bytes): the length of
         its HTML in UTF-8, the HTML, the text. Not a pickle: pickling a string keeps a UTF-8 copy
         of it in the string, 30 MB of fresh memory at 10,000 entries in the process that writes
-        the cache, which took 0.3 s of a cold build's CPU in page faults."""
+        the cache (pickling the bodies took some 0.17 s of a cold build's CPU, this 0.08 s)."""
         html, text = self.html.encode("utf-8", "surrogatepass"), self.text.encode("utf-8", "surrogatepass")
         return len(html).to_bytes(4, "little"), html, text
 

@@ -24,7 +24,7 @@ from .errors import SourceError
 from .frontmatter import read_yaml, split
 from .inputs import CONTENT, ENTRY_SUFFIX, ISSUE_SUFFIXES, Listing, SourceFile, StatKey, scan, stat_key_of
 from .issuefile import IssueInfo, validate_issue
-from .markdown import Converter
+from .markdown import Converter, preload
 
 MAX_ENTRY_BYTES = 2 * 1024 * 1024
 PARALLEL_FROM = 200  # files to read before it pays to fork workers
@@ -57,11 +57,8 @@ def load(source: Path, config: Config, backlink_title: str = "{}", memory: Memor
         else:
             to_read.append(file)
     children = parallel.workers() if len(to_read) >= PARALLEL_FROM else 1
-    if children > 1:  # before the fork: the children share them, loaded once
-        from . import pymarkdown  # noqa: F401
-
-        if config.allow_html:
-            import nh3  # noqa: F401
+    if children > 1:
+        preload(config.allow_html)  # before the fork: the children share them, loaded once
     reading = parallel.start(functools.partial(_read_files, source, config, backlink_title), to_read, children,
                              pieces=True)
     try:

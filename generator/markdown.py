@@ -10,7 +10,7 @@ Other relative links (images, files) are published next to the entry.
 one `Converter` per worker, reset per entry (#305). A body that can only be
 paragraphs, as most Chinese prose, is made without it, and a build after an
 edit to such a body never loads Python-Markdown (40 ms). A build that forks
-readers loads it before the fork (load.py), for the readers to share.
+readers loads it before the fork (preload), for the readers to share.
 """
 
 from __future__ import annotations
@@ -114,7 +114,7 @@ class Converter:
             links.folder = posixpath.dirname(path)
             out = md.convert(source)
         if self.allow_html:
-            import nh3
+            import nh3  # loaded on first use, as Python-Markdown (preload)
 
             out = nh3.clean(out, tags=_ALLOWED_TAGS, attributes=_ALLOWED_ATTRIBUTES,
                             url_schemes={"http", "https", "mailto", "bulletin-link",
@@ -124,6 +124,15 @@ class Converter:
             found[kind].append((target, body_line + _line_of(source, raw)))
         return Body(out, plain_text(out), tuple(found["link"]), tuple(found["asset"]),
                     tuple(found["outside"]))
+
+
+def preload(allow_html: bool) -> None:
+    """Load the libraries a Converter loads on first use, for processes about to be forked to
+    share them instead of each loading its own."""
+    from . import pymarkdown  # noqa: F401
+
+    if allow_html:
+        import nh3  # noqa: F401
 
 
 def plain_text(fragment: str) -> str:

@@ -1,6 +1,6 @@
 """Python-Markdown set up the bulletin's way: its extensions and the few passes replaced by
 quicker ones. Loaded by markdown.Converter on the first body that is more than paragraphs, or
-before readers are forked (load.py)."""
+before readers are forked (markdown.preload)."""
 
 from __future__ import annotations
 
